@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BellCMSConfig(AppConfig):
+    name = "bellcms"
+    verbose_name = "BellCMS"

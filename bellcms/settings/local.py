@@ -1,0 +1,31 @@
+"""The embedded default: SQLite, a filesystem Celery broker and a file outbox. No servers needed."""
+
+import os
+
+from .paths import VAR_DIR
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SECRET_KEY", "bellcms-local-development-key-not-for-production")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{VAR_DIR / 'bellcms.sqlite3'}")
+os.environ.setdefault("CACHE_URL", f"filecache://{VAR_DIR / 'cache'}")
+os.environ.setdefault("EMAIL_URL", f"filemail://{VAR_DIR / 'outbox'}")
+os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
+
+from .base import *  # noqa: F403
+from .base import CELERY_BROKER_URL, DATABASES
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Worker, beat and web share one SQLite file: wait for a lock rather than fail at once.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }

@@ -1,0 +1,219 @@
+"""Newsletters, issues, stories and their ordered blocks.
+
+A story's body is one ordered list of blocks (sub-headings, paragraphs and bullet points), because
+in a real issue bullet points sit between paragraphs and the order must survive a round trip.
+Block text is inline Markdown: links and emphasis only (see ``issues.rendering``).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class IssueStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    APPROVED = "approved", _("Approved")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    CORRECTED = "corrected", _("Corrected")
+    RETRACTED = "retracted", _("Retracted")
+
+
+class StoryStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    APPROVED = "approved", _("Approved")
+
+
+class BlockKind(models.TextChoices):
+    HEADING = "heading", _("Sub-heading")
+    PARAGRAPH = "paragraph", _("Paragraph")
+    BULLET = "bullet", _("Bullet point")
+
+
+class Newsletter(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    kicker = models.CharField(
+        _("kicker"),
+        max_length=100,
+        help_text=_("Printed before every issue title, e.g. “THE BELL WEEKLY”."),
+    )
+    sender_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    sender_email = models.EmailField(_("sender address"), blank=True)
+    takeaway_label = models.CharField(
+        _("takeaway label"),
+        max_length=100,
+        default="Why the world should care",
+        help_text=_("The heading of each story's takeaway, without the colon."),
+    )
+
+    class Meta:
+        verbose_name = _("newsletter")
+        verbose_name_plural = _("newsletters")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class IssueQuerySet(models.QuerySet):
+    def with_stories(self):
+        return self.prefetch_related(
+            models.Prefetch("stories", queryset=Story.objects.order_by("position")),
+            models.Prefetch("stories__blocks", queryset=Block.objects.order_by("position")),
+        )
+
+
+class Issue(models.Model):
+    Status = IssueStatus
+
+    newsletter = models.ForeignKey(
+        Newsletter, verbose_name=_("newsletter"), on_delete=models.PROTECT, related_name="issues"
+    )
+    number = models.PositiveIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=300)
+    intro = models.TextField(
+        _("intro"), blank=True, help_text=_("The greeting, e.g. “Hello! This week we cover…”.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    publish_at = models.DateTimeField(_("publish at"), null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        ordering = ["newsletter", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["newsletter", "number"], name="issue_number_unique_per_newsletter"
+            ),
+            models.UniqueConstraint(
+                fields=["newsletter", "slug"], name="issue_slug_unique_per_newsletter"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="issue_number_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=IssueStatus.values), name="issue_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.number} {self.title}"
+
+    @property
+    def subject(self):
+        return f"{self.newsletter.kicker}: {self.title}"
+
+
+class Story(models.Model):
+    Status = StoryStatus
+
+    issue = models.ForeignKey(
+        Issue,
+        verbose_name=_("issue"),
+        on_delete=models.SET_NULL,
+        related_name="stories",
+        null=True,
+        blank=True,
+        help_text=_("Empty while the story is not yet placed in an issue."),
+    )
+    position = models.PositiveIntegerField(
+        _("position"), null=True, blank=True, help_text=_("Order of the story in its issue.")
+    )
+    headline = models.CharField(_("headline"), max_length=300)
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("authors"), related_name="stories", blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    takeaway = models.TextField(
+        _("takeaway"),
+        blank=True,
+        help_text=_("Closes the story under the newsletter's takeaway label."),
+    )
+    revision = models.PositiveIntegerField(
+        _("revision"), default=1, editable=False, help_text=_("Goes up by one on every save.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("story")
+        verbose_name_plural = _("stories")
+        ordering = ["issue", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue", "position"], name="story_position_unique_per_issue"
+            ),
+            models.CheckConstraint(
+                condition=Q(issue__isnull=True) | Q(position__isnull=False),
+                name="story_in_issue_has_position",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=StoryStatus.values), name="story_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.headline
+
+
+class Block(models.Model):
+    Kind = BlockKind
+
+    story = models.ForeignKey(
+        Story, verbose_name=_("story"), on_delete=models.CASCADE, related_name="blocks"
+    )
+    position = models.PositiveIntegerField(_("position"))
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=BlockKind.choices, default=BlockKind.PARAGRAPH
+    )
+    text = models.TextField(
+        _("text"), help_text=_("Inline Markdown: [links](https://…), *emphasis* and **bold** only.")
+    )
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        ordering = ["story", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["story", "position"], name="block_position_unique_per_story"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=BlockKind.values), name="block_kind_valid"),
+            models.CheckConstraint(condition=~Q(text=""), name="block_text_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.position}: {self.text[:60]}"
+
+
+class BulletPointManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Block.Kind.BULLET)
+
+
+class BulletPoint(Block):
+    """The bullet points of a story: blocks of kind bullet, kept in the one ordered list."""
+
+    objects = BulletPointManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("bullet point")
+        verbose_name_plural = _("bullet points")
+
+    def save(self, *args, **kwargs):
+        self.kind = Block.Kind.BULLET
+        super().save(*args, **kwargs)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SourcesConfig(AppConfig):
+    """Anonymous-source records, sealed identities, access grants, citations and their audit."""
+
+    name = "sources"
+    verbose_name = "Sources"

@@ -1,0 +1,91 @@
+"""Fixtures shared by the whole suite.
+
+With CI=true nothing may be skipped: a test skipped for a missing service or browser is reported
+as a failure instead (see ``pytest_runtest_makereport``).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
+# thread with a running loop unless told this is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_PATH = ROOT / "issues" / "samples" / "bell-weekly-kremlin-view.txt"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which is a failure: {report.longrepr}"
+
+
+@pytest.fixture
+def sample_path():
+    return SAMPLE_PATH
+
+
+@pytest.fixture
+def sample_text():
+    return SAMPLE_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def editor(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="editor", groups=["Editors"])
+
+
+@pytest.fixture
+def journalist(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="journalist", groups=["Journalists"])
+
+
+@pytest.fixture
+def keeper(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="keeper", groups=["Source keepers"])
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A real headless Chromium (Debian's), driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

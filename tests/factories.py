@@ -1,0 +1,75 @@
+"""factory_boy factories for the whole suite."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from issues.models import Block, Issue, Newsletter, Story
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@newsroom.example")
+    is_staff = True
+    password = factory.django.Password(TEST_PASSWORD)
+
+    @factory.post_generation
+    def groups(self, create, names, **kwargs):
+        if create and names:
+            self.groups.add(*Group.objects.filter(name__in=names))
+
+
+class NewsletterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Newsletter
+        django_get_or_create = ("slug",)
+
+    name = "The Bell Weekly"
+    slug = "the-bell-weekly"
+    kicker = "THE BELL WEEKLY"
+    sender_name = "The Bell"
+    sender_email = "weekly@thebell.example"
+
+
+class IssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Issue
+
+    newsletter = factory.SubFactory(NewsletterFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Issue title {n}")
+    slug = factory.Sequence(lambda n: f"issue-title-{n}")
+    intro = "Hello! This week we cover the news."
+
+
+class StoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Story
+        skip_postgeneration_save = True
+
+    issue = factory.SubFactory(IssueFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    headline = factory.Sequence(lambda n: f"Story headline {n}")
+    takeaway = "It matters."
+
+    @factory.post_generation
+    def authors(self, create, users, **kwargs):
+        if create and users:
+            self.authors.add(*users)
+
+
+class BlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Block
+
+    story = factory.SubFactory(StoryFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    kind = Block.Kind.PARAGRAPH
+    text = factory.Sequence(lambda n: f"Paragraph number {n}.")
