@@ -103,9 +103,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {
         "task": "bellcms.tasks.record_worker_heartbeat",
-        "schedule": timedelta(seconds=30),
+        "schedule": timedelta(seconds=env.int("BELLCMS_HEARTBEAT_SECONDS", default=30)),
         # A heartbeat older than its successor is worthless: let the broker drop it.
-        "options": {"expires": 25},
+        "options": {"expires": env.int("BELLCMS_HEARTBEAT_SECONDS", default=30)},
     },
 }
 

@@ -1,0 +1,58 @@
+"""Load the demo newsroom: The Bell Weekly's sample issue and one user per role.
+
+Safe to run again: the sample is imported once, and each run gives the users new passwords and
+prints them (nothing stores a password in clear anywhere else).
+"""
+
+import io
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from issues.models import Issue
+
+SAMPLE = settings.BASE_DIR / "issues" / "samples" / "bell-weekly-kremlin-view.txt"
+SAMPLE_TITLE = "The Kremlin view on Putin-Trump talks"
+DEMO_USERS = {
+    "editor": ("Editors", "Elena", "Editor"),
+    "journalist": ("Journalists", "Jonas", "Journalist"),
+    "keeper": ("Source keepers", "Karin", "Keeper"),
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (editor, journalist, keeper) and import the sample issue."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            passwords = {name: self._user_reset(name, *spec) for name, spec in DEMO_USERS.items()}
+            issue = Issue.objects.filter(title=SAMPLE_TITLE).first()
+            if issue is None:
+                out = io.StringIO()
+                call_command("import_issue", str(SAMPLE), "--author", "journalist", stdout=out)
+                issue = Issue.objects.get(pk=int(out.getvalue().split()[-1]))
+        self.stdout.write(f"Sample issue: #{issue.number} {issue.title} (id {issue.pk})")
+        self.stdout.write("Demo users (new passwords on every run):")
+        for name, password in passwords.items():
+            self.stdout.write(f"  {name:<11} {password}")
+
+    def _user_reset(self, username, group_name, first_name, last_name):
+        user, _ = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": f"{username}@newsroom.example",
+            },
+        )
+        password = secrets.token_urlsafe(12)
+        user.set_password(password)
+        user.is_staff = True
+        user.save()
+        user.groups.add(Group.objects.get(name=group_name))
+        return password

@@ -1,0 +1,86 @@
+"""Configuration comes from the environment only, and production is safe by default."""
+
+import secrets
+import subprocess
+
+import pytest
+import yaml
+from django.db import connection
+
+from tests.conftest import IN_CI
+from tests.processes import MANAGE, ROOT, clean_env
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "bellcms.settings.production",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "news.example.org",
+    "DATABASE_URL": "postgres://bellcms@127.0.0.1:5432/bellcms",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp://127.0.0.1:25",
+}
+
+
+def manage(*args, tmp_path, **env):
+    return subprocess.run(
+        [*MANAGE, *args],
+        env=clean_env(BELLCMS_VAR_DIR=tmp_path, **env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_check_deploy_passes_with_production_variables(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "DATABASE_URL", "EMAIL_URL", "CELERY_BROKER_URL"]
+)
+def test_production_refuses_to_start_without_a_variable(tmp_path, missing):
+    env = {key: value for key, value in PRODUCTION.items() if key != missing}
+    result = manage("check", tmp_path=tmp_path, **env)
+    assert result.returncode != 0
+    assert f"Set the {missing} environment variable" in result.stderr
+
+
+def test_production_database_comes_from_database_url(tmp_path):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; d = settings.DATABASES['default'];"
+        " print(d['ENGINE'], d['HOST'], d['NAME'], settings.DEBUG)",
+        tmp_path=tmp_path,
+        **PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-4:] == [
+        "django.db.backends.postgresql",
+        "127.0.0.1",
+        "bellcms",
+        "False",
+    ]
+
+
+def test_suite_runs_on_postgresql_in_ci(db):
+    if IN_CI:
+        assert connection.vendor == "postgresql"
+        assert connection.pg_version >= 150000
+
+
+def test_docker_compose_describes_the_full_stack_with_the_same_variables():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "beat", "mailpit"} <= set(services)
+    app_services = [services[name] for name in ("web", "worker", "beat")]
+    environments = [service["environment"] for service in app_services]
+    assert environments[0] == environments[1] == environments[2]
+    required = {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"}
+    assert required <= set(environments[0])
+    assert environments[0]["DJANGO_SETTINGS_MODULE"] == "bellcms.settings.production"
+    assert "gunicorn" in services["web"]["command"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "bellcms", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "bellcms", "beat"]
+    assert environments[0]["EMAIL_URL"].endswith("smtp://mailpit:1025}")
