@@ -17,8 +17,9 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-# How long the children get to finish their work after Ctrl-C before they are killed.
-STOP_GRACE_SECONDS = 10
+# How long the children get to finish after Ctrl-C before they are killed. A Celery worker on
+# the filesystem broker notices a stop request only between polls, which takes a few seconds.
+STOP_GRACE_SECONDS = 20
 
 
 class Command(BaseCommand):

@@ -1,0 +1,44 @@
+"""`manage.py demo`: the sample issue and one user per role, with the passwords it prints."""
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from issues.models import Issue, Story
+
+pytestmark = pytest.mark.django_db
+
+
+def run_demo():
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    lines = out.getvalue().splitlines()
+    passwords = dict(line.split() for line in lines if line.startswith("  "))
+    return lines, passwords
+
+
+def test_demo_creates_users_who_can_log_in_with_the_printed_passwords():
+    _, passwords = run_demo()
+    assert set(passwords) == {"editor", "journalist", "keeper"}
+    groups = {"editor": "Editors", "journalist": "Journalists", "keeper": "Source keepers"}
+    for username, password in passwords.items():
+        user = authenticate(username=username, password=password)
+        assert user is not None and user.is_staff
+        assert list(user.groups.values_list("name", flat=True)) == [groups[username]]
+
+
+def test_demo_imports_the_sample_once_with_the_journalist_as_author():
+    lines, _ = run_demo()
+    issue = Issue.objects.get()
+    assert f"id {issue.pk}" in lines[0]
+    assert [s.headline for s in issue.stories.order_by("position")] == [
+        "Putin-Trump talks: What to expect",
+        "Fake news scandals hit Russian independent media",
+    ]
+    assert set(Story.objects.values_list("authors__username", flat=True)) == {"journalist"}
+
+    _, new_passwords = run_demo()
+    assert Issue.objects.count() == 1
+    assert authenticate(username="editor", password=new_passwords["editor"]) is not None
