@@ -1,0 +1,268 @@
+"""An issue rendered for email: plain text, an email-safe HTML document and a complete message.
+
+Block text, intros and takeaways are stored as inline Markdown: links, *emphasis* and **strong**.
+One markdown-it parser reads it. The HTML form is sanitized again with nh3 and the text form is
+written from the same tokens, so both forms always say the same words. Headlines, titles and the
+kicker are plain text and only ever escaped.
+
+Rendering an issue costs a fixed number of queries whatever its length (see
+``issue_render_context``): dispatch renders once and personalises each message cheaply.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.utils import formataddr, make_msgid, parseaddr
+from urllib.parse import urlsplit
+
+import css_inline
+import nh3
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from markdown_it import MarkdownIt
+
+from .models import Block, Issue
+
+TEXT_TEMPLATE = "emails/issue.txt"
+HTML_TEMPLATE = "emails/issue.html"
+UNDISCLOSED_RECIPIENTS = "undisclosed-recipients:;"
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def _is_allowed_url(url: str) -> bool:
+    return urlsplit(url.strip()).scheme.lower() in ALLOWED_URL_SCHEMES
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+# Everything but links and emphasis stays literal text: images would load trackers or break
+# layouts, raw HTML and entities would let stored text mean something other than it shows, and
+# backticks and <autolinks> are not part of the stored format.
+_markdown.disable(["image", "html_inline", "autolink", "backticks", "entity"])
+# A link to anything else (javascript:, data:, a relative path that means nothing in an inbox)
+# is not parsed as a link at all, so both forms show the author's text as typed.
+_markdown.validateLink = _is_allowed_url
+
+# The second line of defence: whatever markdown-it lets through, only these survive.
+_cleaner = nh3.Cleaner(
+    tags={"a", "em", "strong", "b", "i"},
+    clean_content_tags={"script", "style"},
+    attributes={"a": {"href"}, "*": set()},
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    url_relative="deny",
+    link_rel="noopener noreferrer",
+    set_tag_attribute_values={"a": {"target": "_blank"}},
+)
+
+# Every plain rule goes into style attributes, so clients that strip <style> still get the
+# whole layout. The template's second <style> (data-css-inline="keep") holds only the @media
+# rules for dark mode and small screens, and stays where it is, after <meta charset>.
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def inline_html(markdown: str) -> SafeString:
+    """Inline Markdown as sanitized HTML: only a[href], em, strong, b and i, http(s)/mailto."""
+    return mark_safe(_cleaner.clean(_markdown.renderInline(markdown)))  # noqa: S308 - nh3 output
+
+
+def inline_text(markdown: str) -> str:
+    """Inline Markdown as plain text.
+
+    Emphasis markers are dropped, escapes resolved, a link becomes "text (url)" unless the text
+    already is the url, and line breaks become spaces (a block is one paragraph, one line).
+    """
+    parts: list[str] = []
+    open_links: list[tuple[str, int]] = []
+    for token in _inline_tokens(markdown):
+        if token.type in {"softbreak", "hardbreak"}:
+            parts.append(" ")
+        elif token.type == "link_open":
+            open_links.append((str(token.attrGet("href") or ""), len(parts)))
+        elif token.type == "link_close":
+            href, start = open_links.pop()
+            if not _link_text_is_url("".join(parts[start:]), href):
+                parts.append(f" ({href})")
+        elif not token.type.endswith(("_open", "_close")):
+            parts.append(token.content)
+    return "".join(parts)
+
+
+def _inline_tokens(markdown: str):
+    for token in _markdown.parseInline(markdown):
+        yield from token.children or ()
+
+
+def _link_text_is_url(text: str, href: str) -> bool:
+    readable = _markdown.normalizeLinkText(href)
+    return text in {href, readable} or f"mailto:{text}" in {href, readable}
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One piece of inline Markdown, rendered once for each form."""
+
+    text: str
+    html: SafeString
+
+    @classmethod
+    def from_markdown(cls, markdown: str) -> "Fragment":
+        return cls(text=inline_text(markdown), html=inline_html(markdown))
+
+
+@dataclass(frozen=True)
+class BodyPart:
+    """A sub-heading, a paragraph, or a run of consecutive bullet points as one list."""
+
+    kind: str
+    fragments: tuple[Fragment, ...]
+
+    @property
+    def fragment(self) -> Fragment:
+        return self.fragments[0]
+
+
+def _paragraphs(markdown: str) -> list[Fragment]:
+    # Intros and takeaways are typed in a textarea: a blank line starts a new paragraph.
+    chunks = (chunk.strip() for chunk in _PARAGRAPH_BREAK.split(markdown))
+    return [Fragment.from_markdown(chunk) for chunk in chunks if chunk]
+
+
+def _body(blocks) -> list[BodyPart]:
+    parts: list[BodyPart] = []
+    for block in blocks:
+        fragment = Fragment.from_markdown(block.text)
+        if block.kind == Block.Kind.BULLET:
+            if parts and parts[-1].kind == "list":
+                parts[-1] = BodyPart(kind="list", fragments=(*parts[-1].fragments, fragment))
+            else:
+                parts.append(BodyPart(kind="list", fragments=(fragment,)))
+        else:
+            parts.append(BodyPart(kind=block.kind, fragments=(fragment,)))
+    return parts
+
+
+def _underline(text: str, char: str) -> str:
+    return char * len(text)
+
+
+def issue_render_context(*, issue: Issue) -> dict:
+    """The template context for both forms, built once per issue in three queries.
+
+    The issue is read again with its newsletter, stories and blocks so that no template ever
+    queries per story or block.
+    """
+    issue = Issue.objects.with_stories().select_related("newsletter").get(pk=issue.pk)
+    newsletter = issue.newsletter
+    stories = [
+        {
+            "headline": story.headline,
+            "headline_rule": _underline(story.headline, "-"),
+            "body": _body(story.blocks.all()),
+            "takeaway": _paragraphs(story.takeaway),
+        }
+        for story in issue.stories.all()
+    ]
+    return {
+        "issue": issue,
+        "newsletter": newsletter,
+        "language": get_language() or settings.LANGUAGE_CODE,
+        "subject": issue.subject,
+        "subject_rule": _underline(issue.subject, "="),
+        "kicker": newsletter.kicker,
+        "title": issue.title,
+        "intro": _paragraphs(issue.intro),
+        "takeaway_label": newsletter.takeaway_label,
+        "stories": stories,
+    }
+
+
+def _text_from_context(context: dict) -> str:
+    # The template lays out blocks freely; here every run of blank lines becomes exactly one.
+    rendered = render_to_string(TEXT_TEMPLATE, context)
+    return _BLANK_LINES.sub("\n\n", rendered).strip() + "\n"
+
+
+def _html_from_context(context: dict) -> str:
+    return _inliner.inline(render_to_string(HTML_TEMPLATE, context))
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """An issue rendered once: the subject, both bodies and the sender, ready to address."""
+
+    subject: str
+    text: str
+    html: str
+    from_email: str
+
+    def message(
+        self, *, to: str | Sequence[str] | None = None, headers: dict | None = None
+    ) -> EmailMultiAlternatives:
+        """A multipart/alternative message (text/plain, then text/html) for these recipients.
+
+        Without recipients the To header reads "undisclosed-recipients:;", as for a preview or
+        an .eml file; such a message is never handed to the mail backend by ``send()``.
+        """
+        recipients = [to] if isinstance(to, str) else list(to or ())
+        all_headers = {"Message-ID": make_msgid(domain=_domain_of(self.from_email))}
+        if not recipients:
+            all_headers["To"] = UNDISCLOSED_RECIPIENTS
+        all_headers.update(headers or {})
+        message = EmailMultiAlternatives(
+            subject=self.subject,
+            body=self.text,
+            from_email=self.from_email,
+            to=recipients,
+            headers=all_headers,
+        )
+        message.attach_alternative(self.html, "text/html")
+        return message
+
+
+def _domain_of(address: str) -> str:
+    # Django would otherwise ask DNS for this host's name for every Message-ID.
+    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+
+
+def _sender(newsletter) -> str:
+    if newsletter.sender_email:
+        return formataddr((newsletter.sender_name, newsletter.sender_email))
+    return settings.DEFAULT_FROM_EMAIL
+
+
+def issue_render(*, issue: Issue) -> RenderedIssue:
+    """Render the issue once in every form; ``.message(to=…)`` then addresses copies cheaply."""
+    context = issue_render_context(issue=issue)
+    return RenderedIssue(
+        subject=context["subject"],
+        text=_text_from_context(context),
+        html=_html_from_context(context),
+        from_email=_sender(context["newsletter"]),
+    )
+
+
+def issue_render_text(*, issue: Issue) -> str:
+    """The issue as plain text, laid out like the newsroom's own text (see the sample issue)."""
+    return _text_from_context(issue_render_context(issue=issue))
+
+
+def issue_render_html(*, issue: Issue) -> str:
+    """The issue as one complete email-safe HTML document with its CSS inlined."""
+    return _html_from_context(issue_render_context(issue=issue))
+
+
+def issue_render_message(
+    *, issue: Issue, to: str | Sequence[str] | None = None
+) -> EmailMultiAlternatives:
+    """The issue as an email from the newsletter's sender (see ``RenderedIssue.message``)."""
+    return issue_render(issue=issue).message(to=to)
+
+
+def issue_render_eml(*, issue: Issue, to: str | Sequence[str] | None = None) -> bytes:
+    """The issue as the bytes of a complete .eml message (RFC 5322, UTF-8 bodies)."""
+    return issue_render_message(issue=issue, to=to).message().as_bytes()
