@@ -1,0 +1,187 @@
+"""``issue_import``: a parsed issue file written as one new draft issue, in one transaction."""
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import reversion
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from issues.models import Block, Issue, Newsletter, Story
+
+from .document import DEFAULT_TAKEAWAY_LABEL, ParsedIssue, quote
+from .errors import IssueImportError
+from .parsing import parse_issue_text
+from .reading import check_issue_text, read_issue_file
+
+MAX_ISSUE_SLUG = Issue._meta.get_field("slug").max_length
+MAX_NEWSLETTER_SLUG = Newsletter._meta.get_field("slug").max_length
+
+
+def issue_import(
+    *,
+    path: str | os.PathLike | None = None,
+    text: str | None = None,
+    filename: str = "",
+    newsletter: Newsletter | str | None = None,
+    number: int | None = None,
+    authors: Iterable[AbstractBaseUser | str] = (),
+    markup: str | None = None,
+) -> Issue:
+    """Import one issue from the file at ``path``, or from ``text`` (named ``filename``).
+
+    ``newsletter`` is a Newsletter or its slug; without it the file's kicker picks the
+    newsletter, which is created when none has that kicker. ``number`` defaults to the next
+    free one. ``authors`` (users or usernames) become authors of every story. ``markup`` is
+    "text" or "markdown", detected when None. Everything is written in one transaction and one
+    django-reversion revision, so the import is each object's first version; any problem raises
+    ``IssueImportError`` and writes nothing.
+    """
+    if (path is None) == (text is None):
+        raise TypeError("issue_import() takes exactly one of path and text")
+    filename = filename or (Path(path).name if path is not None else "")
+    try:
+        source = read_issue_file(path) if path is not None else check_issue_text(text)
+        return _import(
+            source,
+            filename=filename,
+            newsletter=_newsletter_from_option(newsletter),
+            number=number,
+            users=_users_from_option(authors),
+            markup=markup,
+        )
+    except IssueImportError as exc:
+        # Errors name the file as the person typed it; the revision comment only its name.
+        exc.filename = str(path) if path is not None else filename
+        raise
+
+
+def _import(source, *, filename, newsletter, number, users, markup) -> Issue:
+    if number is not None and number < 1:
+        raise IssueImportError(_("the issue number must be 1 or more, not %(n)d") % {"n": number})
+    label = newsletter.takeaway_label if newsletter else DEFAULT_TAKEAWAY_LABEL
+    document = parse_issue_text(source, markup=markup, filename=filename, takeaway_label=label)
+    with transaction.atomic(), reversion.create_revision():
+        reversion.set_comment(_("Imported from %(name)s") % {"name": filename or _("text")})
+        target = newsletter or _newsletter_for_kicker(document.kicker)
+        if target.takeaway_label != label:
+            # Only now is the newsletter, and so the label that closes each story, known.
+            document = parse_issue_text(
+                source, markup=markup, filename=filename, takeaway_label=target.takeaway_label
+            )
+        # The lock makes concurrent imports into one newsletter take numbers one after another.
+        target = Newsletter.objects.select_for_update().get(pk=target.pk)
+        number = _issue_number(newsletter=target, number=number)
+        issue = Issue.objects.create(
+            newsletter=target,
+            number=number,
+            title=document.title,
+            slug=_unique_issue_slug(newsletter=target, title=document.title, number=number),
+            intro=document.intro,
+        )
+        _create_stories(issue=issue, document=document, users=users)
+    return issue
+
+
+def _create_stories(*, issue: Issue, document: ParsedIssue, users: list) -> None:
+    stories, blocks = [], []
+    for position, parsed in enumerate(document.stories, start=1):
+        story = Story.objects.create(
+            issue=issue, position=position, headline=parsed.headline, takeaway=parsed.takeaway
+        )
+        story.authors.add(*users)
+        stories.append(story)
+        blocks.extend(
+            Block(story=story, position=index, kind=block.kind, text=block.text)
+            for index, block in enumerate(parsed.blocks, start=1)
+        )
+    Block.objects.bulk_create(blocks)
+    # reversion serialised each story, following its blocks, when the story was saved, before
+    # bulk_create (which sends no signals) made the blocks: add the stories again, complete.
+    for story in stories:
+        reversion.add_to_revision(story)
+
+
+def _newsletter_from_option(newsletter: Newsletter | str | None) -> Newsletter | None:
+    if newsletter is None or isinstance(newsletter, Newsletter):
+        return newsletter
+    found = Newsletter.objects.filter(slug=newsletter).first()
+    if found is None:
+        slugs = ", ".join(Newsletter.objects.order_by("slug").values_list("slug", flat=True))
+        raise IssueImportError(
+            _("no newsletter has the slug %(slug)s; existing slugs: %(slugs)s")
+            % {"slug": quote(newsletter), "slugs": slugs or _("none yet")}
+        )
+    return found
+
+
+def _users_from_option(authors: Iterable[AbstractBaseUser | str]) -> list:
+    user_model = get_user_model()
+    users = []
+    for author in authors:
+        if isinstance(author, str):
+            user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: author}).first()
+            if user is None:
+                raise IssueImportError(
+                    _("no user has the username %(name)s") % {"name": quote(author)}
+                )
+            author = user
+        users.append(author)
+    return users
+
+
+def _newsletter_for_kicker(kicker: str) -> Newsletter:
+    matches = list(Newsletter.objects.filter(kicker__iexact=kicker))
+    if len(matches) > 1:
+        raise IssueImportError(
+            _("several newsletters have the kicker %(kicker)s (%(slugs)s); choose one by slug")
+            % {"kicker": quote(kicker), "slugs": ", ".join(n.slug for n in matches)}
+        )
+    if matches:
+        return matches[0]
+    # A kicker is usually set in capitals (“THE BELL WEEKLY”); the name is “The Bell Weekly”.
+    name = " ".join(word.capitalize() for word in kicker.split()) if kicker.isupper() else kicker
+    slug = slugify(name)[:MAX_NEWSLETTER_SLUG] or "newsletter"
+    clash = Newsletter.objects.filter(Q(name__iexact=name) | Q(slug=slug)).first()
+    if clash is not None:
+        raise IssueImportError(
+            _(
+                "no newsletter has the kicker %(kicker)s, and one cannot be created because "
+                "“%(name)s” (slug %(slug)s, kicker %(other)s) exists; choose a newsletter by slug"
+            )
+            % {
+                "kicker": quote(kicker),
+                "name": clash.name,
+                "slug": clash.slug,
+                "other": quote(clash.kicker),
+            }
+        )
+    return Newsletter.objects.create(name=name, slug=slug, kicker=kicker)
+
+
+def _issue_number(*, newsletter: Newsletter, number: int | None) -> int:
+    if number is None:
+        highest = newsletter.issues.aggregate(highest=Max("number"))["highest"]
+        return (highest or 0) + 1
+    existing = newsletter.issues.filter(number=number).first()
+    if existing is not None:
+        raise IssueImportError(
+            _("%(newsletter)s already has an issue number %(number)d, %(title)s")
+            % {"newsletter": newsletter.name, "number": number, "title": quote(existing.title)}
+        )
+    return number
+
+
+def _unique_issue_slug(*, newsletter: Newsletter, title: str, number: int) -> str:
+    # Room for a “-99” suffix inside the column.
+    base = slugify(title)[: MAX_ISSUE_SLUG - 10].strip("-") or f"issue-{number}"
+    taken = set(newsletter.issues.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, suffix = base, 2
+    while slug in taken:
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    return slug
