@@ -4,6 +4,7 @@ With CI=true nothing may be skipped: a test skipped for a missing service or bro
 as a failure instead (see ``pytest_runtest_makereport``).
 """
 
+import importlib
 import os
 from pathlib import Path
 
@@ -47,21 +48,38 @@ def sample_text():
 
 
 @pytest.fixture
-def editor(db):
+def newsroom_groups(db):
+    """The groups the data migration creates, brought back if a transactional test flushed them.
+
+    ``serialized_rollback`` cannot do it for browser tests: once Playwright runs its event loop
+    in the test thread, Django hands out a new connection, without the serialized database.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("issues.migrations.0002_newsroom_groups")
+    for name, codenames in migration.GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="issues", codename__in=codenames)
+        )
+
+
+@pytest.fixture
+def editor(newsroom_groups):
     from tests.factories import UserFactory
 
     return UserFactory(username="editor", groups=["Editors"])
 
 
 @pytest.fixture
-def journalist(db):
+def journalist(newsroom_groups):
     from tests.factories import UserFactory
 
     return UserFactory(username="journalist", groups=["Journalists"])
 
 
 @pytest.fixture
-def keeper(db):
+def keeper(newsroom_groups):
     from tests.factories import UserFactory
 
     return UserFactory(username="keeper", groups=["Source keepers"])

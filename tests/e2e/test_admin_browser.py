@@ -1,11 +1,9 @@
 """The admin in a real Chromium: an editor reads an imported issue and reorders a story."""
 
-import importlib
 import io
 import re
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -18,21 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 FIRST_HEADLINE = "Putin-Trump talks: What to expect"
 SECOND_HEADLINE = "Fake news scandals hit Russian independent media"
 SCREENSHOT = "/tmp/bellcms-admin-story-change.png"
-
-
-@pytest.fixture(autouse=True)
-def newsroom_groups():
-    """Bring back the groups of the data migration if a transactional test flushed them.
-
-    ``serialized_rollback`` cannot do it here: once Playwright runs its event loop in this
-    thread, Django hands out a new connection object, without the serialized database.
-    """
-    migration = importlib.import_module("issues.migrations.0002_newsroom_groups")
-    for name, codenames in migration.GROUP_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="issues", codename__in=codenames)
-        )
 
 
 @pytest.fixture
