@@ -1,5 +1,5 @@
 """The embedded default, as `make run` starts it: web, a real Celery worker and beat on the
-filesystem broker, SQLite, no servers. Ctrl-C stops all of it."""
+filesystem broker, SQLite, no servers. Ctrl-C stops all of it, and nothing outlives it."""
 
 import signal
 import subprocess
@@ -22,22 +22,27 @@ from tests.processes import (
 pytestmark = pytest.mark.processes
 
 
-def test_serve_runs_web_worker_and_beat_and_ctrl_c_stops_them(tmp_path):
+@pytest.fixture
+def embedded_env(tmp_path):
     env = clean_env(
         DJANGO_SETTINGS_MODULE="bellcms.settings.local",
         BELLCMS_VAR_DIR=tmp_path,
         BELLCMS_HEARTBEAT_SECONDS=2,
     )
-    subprocess.run(
-        [*MANAGE, "migrate", "--no-input"], env=env, cwd=ROOT, check=True, capture_output=True
-    )
+    migrate = [*MANAGE, "migrate", "--no-input"]
+    subprocess.run(migrate, env=env, cwd=ROOT, check=True, capture_output=True)
+    return env
+
+
+@pytest.fixture
+def serve(embedded_env, tmp_path):
+    """`manage.py serve` on a free port, its output in a pipe, once the admin answers."""
     port = free_port()
-    log = (tmp_path / "serve.log").open("w+")
-    serve = subprocess.Popen(
+    process = subprocess.Popen(
         [*MANAGE, "serve", f"127.0.0.1:{port}", "--concurrency=1"],
-        env=env,
+        env=embedded_env,
         cwd=ROOT,
-        stdout=log,
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     try:
@@ -46,23 +51,49 @@ def test_serve_runs_web_worker_and_beat_and_ctrl_c_stops_them(tmp_path):
             timeout=60,
             what="the admin login page",
         )
-        # Beat sends a heartbeat task through the filesystem broker; the worker records it.
-        cache = FileBasedCache(str(tmp_path / "cache"), {})
-        wait_for(lambda: cache.get(HEARTBEAT_CACHE_KEY), timeout=60, what="a worker heartbeat")
-        children = child_pids(serve.pid)
-        assert len(children) >= 3  # web, worker (and its pool), beat
-
-        serve.send_signal(signal.SIGINT)
-        assert serve.wait(timeout=30) == 0
-        wait_for(
-            lambda: not any(pid_alive(pid) for pid in children),
-            timeout=10,
-            what="every child process to exit",
-        )
+        yield process
     finally:
-        if serve.poll() is None:
-            serve.kill()
-        log.seek(0)
-        output = log.read()
-    assert "Stopped." in output
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def all_exited(pids):
+    wait_for(
+        lambda: not any(pid_alive(pid) for pid in pids),
+        timeout=30,
+        what="every child process to exit",
+    )
+
+
+def test_serve_runs_web_worker_and_beat_and_ctrl_c_stops_them(serve, tmp_path):
+    # Beat sends a heartbeat task through the filesystem broker; the worker records it.
+    cache = FileBasedCache(str(tmp_path / "cache"), {})
+    wait_for(lambda: cache.get(HEARTBEAT_CACHE_KEY), timeout=60, what="a worker heartbeat")
+    children = child_pids(serve.pid)
+    assert len(children) >= 3  # web, worker (and its pool), beat
+
+    serve.send_signal(signal.SIGINT)
+    output, _ = serve.communicate(timeout=40)
+    assert serve.returncode == 0
+    all_exited(children)
+    output = output.decode()
     assert "record_worker_heartbeat" in output
+    assert output.rstrip().endswith("Stopped.")
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT with its output closed"])
+def test_serve_leaves_no_process_behind_when_it_dies(serve, how):
+    children = wait_for(
+        lambda: len(child_pids(serve.pid)) >= 3 and child_pids(serve.pid),
+        timeout=30,
+        what="web, worker and beat",
+    )
+    if how == "SIGKILL":
+        serve.kill()
+    else:
+        # Like Ctrl-C on `make run | tee log`: the reader of our output goes first.
+        serve.stdout.close()
+        serve.send_signal(signal.SIGINT)
+    serve.wait(timeout=40)
+    all_exited(children)

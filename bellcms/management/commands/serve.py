@@ -2,11 +2,12 @@
 
 The embedded default for a laptop or a demo: ``manage.py serve`` starts the development web
 server, one worker and the beat scheduler as child processes, prefixes their output, and stops
-all three on Ctrl-C (or SIGTERM). If one of them dies, the others are stopped too, so a broken
-half-stack never keeps running unnoticed. Production runs the three as separate services
-(docker-compose.yml).
+all three on Ctrl-C, SIGTERM or a closed terminal. If one of them dies, the others are stopped
+too, so a broken half-stack never keeps running unnoticed. Production runs the three as separate
+services (docker-compose.yml).
 """
 
+import ctypes
 import os
 import selectors
 import signal
@@ -20,6 +21,15 @@ from django.core.management.base import BaseCommand
 # How long the children get to finish after Ctrl-C before they are killed. A Celery worker on
 # the filesystem broker notices a stop request only between polls, which takes a few seconds.
 STOP_GRACE_SECONDS = 20
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """Runs in each child before exec: on Linux, the kernel sends SIGTERM to the child when
+    this command dies, even by SIGKILL, so no worker is ever left behind unattended."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Command(BaseCommand):
@@ -40,65 +50,85 @@ class Command(BaseCommand):
             "worker": [*celery, "worker", "--loglevel=INFO", f"--concurrency={concurrency}"],
             "beat": [*celery, "beat", "--loglevel=INFO", f"--schedule={beat_schedule}"],
         }
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        children = {
-            # The commands are fixed above; nothing in them comes from the user.
-            name: subprocess.Popen(  # noqa: S603
-                command,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=settings.BASE_DIR,
-                # Own process group: Ctrl-C reaches only this command, which then stops the
-                # children itself, so none of them is left behind or killed mid-task.
-                start_new_session=True,
-            )
-            for name, command in commands.items()
-        }
-        self.stdout.write(f"BellCMS on http://{addrport}/  (Ctrl-C stops web, worker and beat)")
-        self.stdout.flush()
-
         self.stopping = False
-        signal.signal(signal.SIGTERM, self._request_stop)
-        signal.signal(signal.SIGINT, self._request_stop)
-        selector = selectors.DefaultSelector()
-        for name, child in children.items():
-            selector.register(child.stdout, selectors.EVENT_READ, name)
-        width = max(map(len, children))
+        self.output_open = True
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, self._request_stop)
 
-        while not self.stopping:
-            self._relay(selector, width)
-            dead = [name for name, child in children.items() if child.poll() is not None]
-            if dead:
-                self.stderr.write(f"{', '.join(dead)} stopped; stopping the others.")
-                break
-
-        self.stdout.write("Stopping web, worker and beat…")
-        for child in children.values():
-            if child.poll() is None:
-                # To the main process only: Celery's warm shutdown lets its pool finish the
-                # tasks in hand rather than having them killed under it.
-                child.terminate()
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        while time.monotonic() < deadline and any(c.poll() is None for c in children.values()):
-            self._relay(selector, width)
-        for child in children.values():
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-        self._relay(selector, width)
-        self.stdout.write("Stopped.")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        children = {}
+        try:
+            for name, command in commands.items():
+                # The commands are fixed above; nothing in them comes from the user.
+                children[name] = subprocess.Popen(  # noqa: S603
+                    command,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd=settings.BASE_DIR,
+                    # Own process group: Ctrl-C reaches only this command, which then stops
+                    # the children in order, so none is killed mid-task.
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
+            self._say(f"BellCMS on http://{addrport}/  (Ctrl-C stops web, worker and beat)")
+            self._supervise(children)
+        finally:
+            self._stop(children)
 
     def _request_stop(self, signum, frame):
         self.stopping = True
 
-    def _relay(self, selector, width):
+    def _supervise(self, children):
+        self.selector = selectors.DefaultSelector()
+        for name, child in children.items():
+            self.selector.register(child.stdout, selectors.EVENT_READ, name)
+        self.width = max(map(len, children))
+        while not self.stopping:
+            self._relay()
+            dead = [name for name, child in children.items() if child.poll() is not None]
+            if dead:
+                self._say(f"{', '.join(dead)} stopped; stopping the others.")
+                return
+
+    def _stop(self, children):
+        running = [child for child in children.values() if child.poll() is None]
+        if running:
+            self._say("Stopping web, worker and beat…")
+        for child in running:
+            # To the main process only: Celery's warm shutdown lets its pool finish the
+            # tasks in hand rather than having them killed under it.
+            child.terminate()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < deadline and any(c.poll() is None for c in children.values()):
+            self._relay()
+        for child in children.values():
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        self._relay()
+        self._say("Stopped.")
+
+    def _relay(self):
         """Copy whatever the children printed, one prefixed line at a time."""
-        for key, _ in selector.select(timeout=0.2):
+        if not getattr(self, "selector", None):
+            time.sleep(0.2)
+            return
+        for key, _ in self.selector.select(timeout=0.2):
             line = key.fileobj.readline()
             if not line:
-                selector.unregister(key.fileobj)
+                self.selector.unregister(key.fileobj)
                 continue
             text = line.decode("utf-8", "replace").rstrip("\n")
-            self.stdout.write(f"{key.data:<{width}} | {text}")
+            self._say(f"{key.data:<{self.width}} | {text}")
+
+    def _say(self, text):
+        # Keep draining the children even when our own output is gone (a closed terminal or
+        # a `| tee` stopped by the same Ctrl-C): a child blocked on a full pipe never stops.
+        if not self.output_open:
+            return
+        try:
+            self.stdout.write(text)
             self.stdout.flush()
+        except (BrokenPipeError, OSError):
+            self.output_open = False
