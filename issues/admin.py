@@ -241,9 +241,12 @@ class StoryAdmin(SortableInlinesAdmin):
     autocomplete_fields = ("issue",)
     filter_horizontal = ("authors",)
     fieldsets = (
-        (None, {"fields": ("headline", "authors", "takeaway")}),
+        (None, {"fields": ("headline", "authors")}),
         (_("Place in an issue"), {"fields": ("issue", POSITION)}),
         (_("Workflow"), {"fields": ("status", "revision", "updated_at", "based_on_revision")}),
+        # Shown after the blocks (templates/admin/issues/story/change_form.html): the
+        # takeaway closes the story, and the form reads in the order the email does.
+        (_("Takeaway"), {"fields": ("takeaway",), "classes": ("story-takeaway",)}),
     )
     readonly_fields = ("status", "revision", "updated_at")
     inlines = [BlockInline]

@@ -51,7 +51,11 @@ def test_editor_reads_issue_stories_and_blocks_in_order(page, live_server, edito
     texts = block_texts(page)
     assert texts[0].startswith("Following Donald Trump")
     assert texts[1] == "Trump\N{RIGHT SINGLE QUOTATION MARK}s signals"
-    assert page.locator("#id_takeaway").input_value().startswith("Trump")
+    takeaway = page.locator("#id_takeaway")
+    assert takeaway.input_value().startswith("Trump")
+    # The form reads like the email: the takeaway closes the story, after its blocks.
+    last_block = page.locator("#blocks-group tr.form-row:not(.empty-form)").last
+    assert takeaway.bounding_box()["y"] > last_block.bounding_box()["y"]
     page.screenshot(path=SCREENSHOT, full_page=True)
 
 
