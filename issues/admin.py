@@ -39,6 +39,9 @@ from .ordering import (
     positions_save,
 )
 
+# A story's place: set by an editor assembling the issue, not part of the story's text.
+PLACE_FIELDS = frozenset({"issue", POSITION})
+
 # Where a revert remembers the highest revision the story ever had (see StoryAdmin._revert).
 REVISION_HIGH_WATER = "_bellcms_story_revision_high_water"
 
@@ -198,6 +201,21 @@ class StoryForm(PositionedForm):
             self.fields[POSITION].help_text = _(
                 "Order in the issue. Leave empty to add at the end."
             )
+        for name in PLACE_FIELDS & set(self.fields):
+            # The place shown when the form was opened travels with it, so a save can tell a
+            # move the user asked for from a place another editor has changed since.
+            self.fields[name].show_hidden_initial = True
+        if "authors" in self.fields and self.instance.pk:
+            # A byline outlives the author's account: current authors stay selectable, or
+            # the next save would silently drop a departed colleague from the story.
+            field = self.fields["authors"]
+            current = field.queryset.model._default_manager.filter(stories=self.instance)
+            field.queryset = (field.queryset | current).distinct()
+
+    @property
+    def moves_story(self):
+        """Did the user change the issue or the position shown to them?"""
+        return bool(PLACE_FIELDS & set(self.changed_data))
 
     def clean(self):
         cleaned_data = super().clean()
@@ -226,6 +244,16 @@ class StoryForm(PositionedForm):
         return cleaned_data
 
 
+def _assembles_issues(user):
+    """Editors place stories in issues and see every story."""
+    return user.has_perm("issues.change_issue")
+
+
+def _writes_own_stories_only(user):
+    """Journalists change stories, but only the ones they (co-)author."""
+    return user.has_perm("issues.change_story") and not _assembles_issues(user)
+
+
 @admin.register(Story)
 class StoryAdmin(SortableInlinesAdmin):
     form = StoryForm
@@ -252,11 +280,14 @@ class StoryAdmin(SortableInlinesAdmin):
     inlines = [BlockInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("authors")
+        stories = super().get_queryset(request).prefetch_related("authors")
+        if _writes_own_stories_only(request.user):
+            stories = stories.filter(authors=request.user)
+        return stories
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        if not request.user.has_perm("issues.change_issue"):
+        if not _assembles_issues(request.user):
             # Placing a story in an issue is assembling the issue: an editor's job.
             fields = (*fields, "issue", POSITION)
         return fields
@@ -278,6 +309,14 @@ class StoryAdmin(SortableInlinesAdmin):
             if change
             else None
         )
+        if change and not form.moves_story:
+            # Keep the place the story has now: another editor may have reordered the issue
+            # since this form was opened, and this save is not about the order.
+            stale_place = {"issue", POSITION}
+            fields = [f.name for f in Story._meta.concrete_fields if not f.primary_key]
+            obj.save(update_fields=[name for name in fields if name not in stale_place])
+            obj.refresh_from_db(fields=sorted(stale_place))
+            return
         if obj.issue_id is None:
             # A position only means something inside an issue.
             obj.position = None
@@ -290,9 +329,18 @@ class StoryAdmin(SortableInlinesAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         story = form.instance
-        if change:
+        if not change and _writes_own_stories_only(request.user):
+            # A journalist sees only their own stories: the one they start is theirs.
+            story.authors.add(request.user)
+        high_water = getattr(request, REVISION_HIGH_WATER, None)
+        # A save that changes nothing is not a new revision; a revert always is.
+        edited = (
+            high_water is not None
+            or form.has_changed()
+            or any(formset.has_changed() for formset in formsets)
+        )
+        if change and edited:
             # F() so that two editors saving at once both count.
-            high_water = getattr(request, REVISION_HIGH_WATER, None)
             revision = (
                 F("revision") if high_water is None else Greatest("revision", Value(high_water))
             )

@@ -1,7 +1,7 @@
 """The newsroom's groups and what each may do with editorial content.
 
-Finer rules (a journalist edits only their own drafts) live in the services and admin querysets;
-these are the model permissions underneath them. Later apps add their permissions to the same
+Finer rules (a journalist changes only the stories they author) live in the admin querysets
+and the workflow services; these are the model permissions underneath them. Later apps add their permissions to the same
 groups in their own migrations.
 """
 

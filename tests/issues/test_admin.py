@@ -5,7 +5,6 @@ non-deferrable position constraints row by row.
 """
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from reversion.models import Version
 
@@ -32,9 +31,13 @@ def login(client, user):
 def form_values(form):
     """What a browser would post for ``form`` as rendered: its bound or initial values."""
     data = {}
-    for name in form.fields:
+    for name, field in form.fields.items():
         value = form[name].value()
         key = form.add_prefix(name)
+        if field.show_hidden_initial:
+            # The hidden copy of the value as shown, which the page sends back unchanged.
+            shown = form.get_initial_for_field(field, name)
+            data[form.add_initial_prefix(name)] = str(getattr(shown, "pk", shown) or "")
         if value is None or value is False:
             continue
         if value is True:
@@ -306,7 +309,7 @@ def test_story_admin_save_increments_revision_and_records_comment(client, editor
     assert (
         save_story(client, story, headline="Putin-Trump talks: what to expect").status_code == 302
     )
-    assert save_story(client, story).status_code == 302
+    assert save_story(client, story, takeaway="It matters more.").status_code == 302
 
     story.refresh_from_db()
     assert story.revision == 3
@@ -314,6 +317,15 @@ def test_story_admin_save_increments_revision_and_records_comment(client, editor
     assert latest.revision.user == editor
     assert "Revision 3." in latest.revision.get_comment()
     assert latest.field_dict["revision"] == 3
+
+
+def test_story_admin_save_without_changes_keeps_the_revision(client, editor, story):
+    login(client, editor)
+
+    assert save_story(client, story).status_code == 302
+
+    story.refresh_from_db()
+    assert story.revision == 1
 
 
 def test_story_admin_refuses_a_save_based_on_an_older_revision(client, editor, story):
@@ -407,8 +419,8 @@ def test_story_admin_revert_restores_text_and_order(client, editor, story):
     assert block_texts(story) == ["Alpha paragraph.", "Bravo paragraph.", "Charlie."]
     assert block_positions(story) == [1, 2, 3]
     story.refresh_from_db()
-    # Revision 2 came back with the old text, yet the counter goes on from 3.
-    assert story.revision == 4
+    # Revision 1 came back with the old text, yet the counter goes on from 2.
+    assert story.revision == 3
     assert "Reverted" in Version.objects.get_for_object(story).first().revision.get_comment()
 
 
@@ -499,6 +511,8 @@ def role_user(request, db):
 @pytest.mark.parametrize("page", PAGES)
 def test_admin_pages_follow_the_role_permissions(client, role_user, page, issue):
     role, user = role_user
+    if role == "journalist":
+        issue.stories.first().authors.add(user)
     login(client, user)
 
     response = client.get(page_url(page, issue))
@@ -521,6 +535,7 @@ def test_admin_saves_follow_the_role_permissions(client, issue, editor, role, pa
         username=role, groups=[{"journalist": "Journalists", "keeper": "Source keepers"}[role]]
     )
     url = page_url(page, issue)
+    issue.stories.first().authors.add(user)
     data = changeform_data(login(client, editor).get(url))
     login(client, user)
 
@@ -540,6 +555,7 @@ def test_journalist_sees_issue_stories_without_reordering_them(client, journalis
 def test_journalist_cannot_place_a_story_in_an_issue(client, journalist, issue):
     login(client, journalist)
     story = issue.stories.get(headline="Second story")
+    story.authors.add(journalist)
 
     page = client.get(story_change_url(story)).content.decode()
     assert 'name="issue"' not in page
@@ -674,9 +690,64 @@ def _clear_heartbeat():
     cache.clear()
 
 
-def test_groups_exist():
-    assert set(Group.objects.values_list("name", flat=True)) >= {
-        "Editors",
-        "Journalists",
-        "Source keepers",
-    }
+# Whose stories, and whose order ---------------------------------------------------------------
+
+
+def test_journalist_neither_sees_nor_changes_a_colleagues_story(client, journalist, issue):
+    own, colleagues = (
+        issue.stories.get(headline="First story"),
+        issue.stories.get(headline="Second story"),
+    )
+    own.authors.add(journalist)
+    colleagues.authors.add(UserFactory(username="colleague", groups=["Journalists"]))
+    login(client, journalist)
+
+    listing = client.get(reverse("admin:issues_story_changelist")).content.decode()
+    assert "First story" in listing
+    assert "Second story" not in listing
+    assert client.get(story_change_url(colleagues)).status_code == 302  # "does not exist"
+    client.post(story_change_url(colleagues), {"headline": "Hijacked"})
+    colleagues.refresh_from_db()
+    assert colleagues.headline == "Second story"
+
+
+def test_journalist_becomes_the_author_of_the_story_they_start(client, journalist):
+    login(client, journalist)
+    url = reverse("admin:issues_story_add")
+    data = changeform_data(client.get(url))
+    data.update({"headline": "A story of my own", "blocks-0-text": "Its first paragraph."})
+
+    assert client.post(url, data).status_code == 302
+
+    story = Story.objects.get(headline="A story of my own")
+    assert list(story.authors.all()) == [journalist]
+    listing = client.get(reverse("admin:issues_story_changelist")).content.decode()
+    assert "A story of my own" in listing
+
+
+def test_story_save_keeps_an_issue_order_changed_since_the_form_was_opened(client, editor, issue):
+    first = issue.stories.get(headline="First story")
+    login(client, editor)
+    stale = changeform_data(client.get(story_change_url(first)))
+    # Meanwhile another editor moves the story to the end of the issue.
+    data = changeform_data(client.get(issue_change_url(issue)))
+    for key, value in list(data.items()):
+        if key.endswith("-id") and value == str(first.pk):
+            data[key.replace("-id", "-position")] = "9"
+    assert client.post(issue_change_url(issue), data).status_code == 302
+    assert headlines(issue) == ["Second story", "Third story", "First story"]
+
+    stale["headline"] = "First story, typo fixed"
+    assert client.post(story_change_url(first), stale).status_code == 302
+
+    assert headlines(issue) == ["Second story", "Third story", "First story, typo fixed"]
+
+
+def test_story_save_keeps_an_author_whose_account_is_inactive(client, editor, story):
+    departed = UserFactory(username="departed", is_active=False)
+    story.authors.add(departed)
+    login(client, editor)
+
+    assert save_story(client, story, headline="Edited after they left").status_code == 302
+
+    assert list(story.authors.all()) == [departed]
