@@ -4,7 +4,10 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bellcms.settings.local")
+# As for the WSGI entry point: a worker started bare runs with production settings, which
+# refuse to start without their variables rather than fall back to development defaults.
+# `manage.py serve` passes the local settings on to the worker and beat it starts.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bellcms.settings.production")
 
 app = Celery("bellcms")
 app.config_from_object("django.conf:settings", namespace="CELERY")

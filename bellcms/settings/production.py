@@ -1,6 +1,8 @@
 """Production: every secret and address comes from the environment; nothing has a default.
 
-Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL, EMAIL_URL.
+Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL, EMAIL_URL, CACHE_URL.
+CACHE_URL must name a cache that web and worker processes share (Redis): the admin's worker
+status, and later the rate limits, depend on it.
 """
 
 import environ
@@ -11,9 +13,21 @@ from .base import env
 DEBUG = False
 
 # Fail at start-up, not at the first request, when the operator forgot one.
-for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"):
+_REQUIRED = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "EMAIL_URL",
+    "CACHE_URL",
+)
+for _name in _REQUIRED:
     if not env.str(_name, default=""):
         raise environ.ImproperlyConfigured(f"Set the {_name} environment variable.")
+if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):  # noqa: F405
+    raise environ.ImproperlyConfigured(
+        "CACHE_URL must name a cache shared by all processes, such as redis://host:6379/1."
+    )
 
 # gunicorn serves the static files itself, compressed and cached forever under hashed names.
 MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405

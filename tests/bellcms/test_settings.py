@@ -1,7 +1,9 @@
 """Configuration comes from the environment only, and production is safe by default."""
 
+import os
 import secrets
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -17,6 +19,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://bellcms@127.0.0.1:5432/bellcms",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp://127.0.0.1:25",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 
 
@@ -64,10 +67,30 @@ def test_production_database_comes_from_database_url(tmp_path):
     ]
 
 
-def test_suite_runs_on_postgresql_in_ci(db):
+def test_production_refuses_a_cache_each_process_keeps_to_itself(tmp_path):
+    env = {**PRODUCTION, "CACHE_URL": "locmemcache://"}
+    result = manage("check", tmp_path=tmp_path, **env)
+    assert result.returncode != 0
+    assert "CACHE_URL must name a cache shared by all processes" in result.stderr
+
+
+def test_suite_runs_on_the_database_named_by_database_url(db):
+    url = os.environ["DATABASE_URL"]
+    assert connection.vendor == ("postgresql" if url.startswith("postgres") else "sqlite")
     if IN_CI:
-        assert connection.vendor == "postgresql"
-        assert connection.pg_version >= 150000
+        assert connection.vendor == "postgresql", "CI runs the suite on PostgreSQL"
+
+
+def test_celery_worker_started_bare_uses_production_settings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "bellcms", "inspect", "ping", "--timeout=1"],
+        env=clean_env(BELLCMS_VAR_DIR=tmp_path),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
 
 
 def test_docker_compose_describes_the_full_stack_with_the_same_variables():
