@@ -8,6 +8,7 @@ Block text is inline Markdown: links and emphasis only (see ``issues.rendering``
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -105,6 +106,14 @@ class Issue(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=IssueStatus.values), name="issue_status_valid"
             ),
+            models.CheckConstraint(
+                condition=~Q(status=IssueStatus.SCHEDULED) | Q(publish_at__isnull=False),
+                name="issue_scheduled_has_publish_at",
+            ),
+        ]
+        permissions = [
+            ("approve_issue", _("Can approve issues")),
+            ("schedule_issue", _("Can schedule and unschedule issues")),
         ]
 
     def __str__(self):
@@ -164,6 +173,7 @@ class Story(models.Model):
                 condition=Q(status__in=StoryStatus.values), name="story_status_valid"
             ),
         ]
+        permissions = [("approve_story", _("Can approve stories and return them to authors"))]
 
     def __str__(self):
         return self.headline
@@ -217,3 +227,63 @@ class BulletPoint(Block):
     def save(self, *args, **kwargs):
         self.kind = Block.Kind.BULLET
         super().save(*args, **kwargs)
+
+
+class WorkflowEvent(models.Model):
+    """One step of the workflow: who moved what from which state to which, and why.
+
+    Append-only. Rows point at their story or issue without a database constraint, so the
+    record outlives a deleted story and joins it again when the story is recovered.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the system took the step (an edit, the scheduler)."),
+    )
+    action = models.CharField(_("action"), max_length=30)
+    from_status = models.CharField(_("from"), max_length=20)
+    to_status = models.CharField(_("to"), max_length=20)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.action}: {self.from_status} → {self.to_status}"
+
+
+class StoryEvent(WorkflowEvent):
+    story = models.ForeignKey(
+        Story,
+        verbose_name=_("story"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="events",
+    )
+    revision = models.PositiveIntegerField(_("revision"))
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = _("story event")
+        verbose_name_plural = _("story events")
+
+
+class IssueEvent(WorkflowEvent):
+    issue = models.ForeignKey(
+        Issue,
+        verbose_name=_("issue"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="events",
+    )
+    publish_at = models.DateTimeField(_("publish at"), null=True, blank=True)
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = _("issue event")
+        verbose_name_plural = _("issue events")

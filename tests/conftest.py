@@ -56,8 +56,11 @@ def newsroom_groups(db):
     """
     from django.contrib.auth.models import Group, Permission
 
-    migration = importlib.import_module("issues.migrations.0002_newsroom_groups")
-    for name, codenames in migration.GROUP_PERMISSIONS.items():
+    groups = importlib.import_module("issues.migrations.0002_newsroom_groups")
+    editors = importlib.import_module("issues.migrations.0004_editors_approve_and_schedule")
+    grants = {**groups.GROUP_PERMISSIONS}
+    grants["Editors"] = [*grants["Editors"], *editors.EDITOR_PERMISSIONS]
+    for name, codenames in grants.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(
             *Permission.objects.filter(content_type__app_label="issues", codename__in=codenames)

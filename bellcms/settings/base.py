@@ -120,5 +120,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Where people reach this installation; links in notification emails start with it.
+BELLCMS_BASE_URL = env.str("BELLCMS_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # The import refuses files larger than this before reading them.
 BELLCMS_IMPORT_MAX_BYTES = env.int("BELLCMS_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)

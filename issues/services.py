@@ -1,0 +1,318 @@
+"""The editorial workflow's services: the only code that changes a story's or issue's status.
+
+Each service checks the acting person's permission and the starting state, makes the change
+and writes its event row in one transaction, and hands notifications to Celery once that
+transaction has committed. The admin, the management commands and any API call these.
+"""
+
+from datetime import datetime
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .access import issue_is_locked, story_is_authored_by, user_is_editor
+from .models import Issue, IssueEvent, Story, StoryEvent, StoryStatus
+from .tasks import notify_story_event
+from .workflow import ISSUE_TRANSITIONS, STORY_TRANSITIONS, Transition
+
+
+class WorkflowError(Exception):
+    """A step refused. The message is written for the person who asked for it."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _story_locked(story: Story) -> Story:
+    # of=("self",): the default ordering joins issue and newsletter, which must not be locked.
+    return (
+        Story.objects.select_for_update(of=("self",))
+        .select_related("issue")
+        .order_by()
+        .get(pk=story.pk)
+    )
+
+
+def _issue_locked(issue: Issue) -> Issue:
+    return (
+        Issue.objects.select_for_update(of=("self",))
+        .select_related("newsletter")
+        .order_by()
+        .get(pk=issue.pk)
+    )
+
+
+def _check_permission(transition: Transition, acting_user, what: str) -> None:
+    if transition.permission and not acting_user.has_perm(transition.permission):
+        raise WorkflowError(
+            _("You may not %(action)s %(what)s.")
+            % {"action": str(transition.label).lower(), "what": what},
+            code="forbidden",
+        )
+
+
+def _check_source(transition: Transition, status: str, what: str, label: str) -> None:
+    if status not in transition.sources:
+        raise WorkflowError(
+            _("%(what)s is %(status)s: it cannot be %(action)s now.")
+            % {"what": what, "status": label.lower(), "action": _past(transition)},
+            code="state",
+        )
+
+
+def _past(transition: Transition) -> str:
+    return {
+        "submit": _("submitted"),
+        "return": _("returned"),
+        "approve": _("approved"),
+        "schedule": _("scheduled"),
+        "unschedule": _("unscheduled"),
+    }.get(transition.name, transition.name)
+
+
+def _quoted(text: str) -> str:
+    return f"“{text}”"
+
+
+# Stories -------------------------------------------------------------------------------------
+
+
+def _story_transition(
+    *, story: Story, acting_user, name: str, comment: str = "", revision: int | None = None
+) -> Story:
+    transition = STORY_TRANSITIONS[name]
+    with transaction.atomic():
+        current = _story_locked(story)
+        what = _("the story %(headline)s") % {"headline": _quoted(current.headline)}
+        # A step with no permission is the system's (an edit reopening an approved story):
+        # the person who caused it is recorded, but they did not ask for it.
+        asked = transition.permission is not None
+        if asked:
+            _check_permission(transition, acting_user, what)
+            if not user_is_editor(acting_user) and not story_is_authored_by(
+                story=current, user=acting_user
+            ):
+                raise WorkflowError(
+                    _("Only its authors and editors may submit %(what)s.") % {"what": what},
+                    code="forbidden",
+                )
+        if revision is not None and revision != current.revision:
+            raise WorkflowError(
+                _(
+                    "%(what)s changed (revision %(current)s) after you read revision "
+                    "%(revision)s. Read it again before you %(action)s it."
+                )
+                % {
+                    "what": what[:1].upper() + what[1:],
+                    "current": current.revision,
+                    "revision": revision,
+                    "action": str(transition.label).lower(),
+                },
+                code="stale",
+            )
+        _check_source(
+            transition, current.status, what[:1].upper() + what[1:], current.get_status_display()
+        )
+        if asked and issue_is_locked(current.issue):
+            raise WorkflowError(
+                _("The issue %(issue)s is %(status)s: unschedule it first.")
+                % {
+                    "issue": _quoted(str(current.issue)),
+                    "status": current.issue.get_status_display().lower(),
+                },
+                code="locked",
+            )
+        event = StoryEvent.objects.create(
+            story=current,
+            actor=acting_user,
+            action=name,
+            from_status=current.status,
+            to_status=transition.target,
+            comment=comment,
+            revision=current.revision,
+        )
+        current.status = transition.target
+        current.save(update_fields=["status", "updated_at"])
+        if current.issue is not None and current.status != StoryStatus.APPROVED:
+            _issue_reopen(issue=current.issue, acting_user=acting_user, reason=what)
+        if asked:
+            transaction.on_commit(partial(notify_story_event.delay, event.pk))
+    story.status = current.status
+    return current
+
+
+def story_submit(*, story: Story, acting_user) -> Story:
+    """Hand a draft (or a returned story) to the editors for review."""
+    return _story_transition(story=story, acting_user=acting_user, name="submit")
+
+
+def story_return(*, story: Story, acting_user, comment: str) -> Story:
+    """Send a story back to its authors, saying what to change."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise WorkflowError(
+            _("Say what the author should change: returning a story needs a comment."),
+            code="comment",
+        )
+    return _story_transition(story=story, acting_user=acting_user, name="return", comment=comment)
+
+
+def story_approve(*, story: Story, acting_user, revision: int | None = None) -> Story:
+    """Approve the story at ``revision`` (the one the editor read), or at its current one."""
+    return _story_transition(
+        story=story, acting_user=acting_user, name="approve", revision=revision
+    )
+
+
+def story_edited(*, story: Story, acting_user) -> Story:
+    """Record that a story's text, blocks or order changed.
+
+    Approval belongs to a revision: an approved story goes back to submitted, and an approved
+    issue that holds it back to draft. A story in a scheduled or sent issue is not edited.
+    """
+    with transaction.atomic():
+        current = _story_locked(story)
+        if issue_is_locked(current.issue):
+            raise WorkflowError(
+                _("The issue %(issue)s is %(status)s: unschedule it before editing its stories.")
+                % {
+                    "issue": _quoted(str(current.issue)),
+                    "status": current.issue.get_status_display().lower(),
+                },
+                code="locked",
+            )
+        if current.status == StoryStatus.APPROVED:
+            return _story_transition(story=story, acting_user=acting_user, name="reopen")
+        if current.issue is not None:
+            _issue_reopen(
+                issue=current.issue,
+                acting_user=acting_user,
+                reason=_("the story %(headline)s") % {"headline": _quoted(current.headline)},
+            )
+    return current
+
+
+# Issues --------------------------------------------------------------------------------------
+
+
+def _issue_event(issue: Issue, acting_user, transition: Transition, **fields) -> IssueEvent:
+    return IssueEvent.objects.create(
+        issue=issue,
+        actor=acting_user,
+        action=transition.name,
+        from_status=issue.status,
+        to_status=transition.target,
+        **fields,
+    )
+
+
+def _issue_prepare(*, issue: Issue, acting_user, name: str) -> tuple[Issue, Transition, str]:
+    transition = ISSUE_TRANSITIONS[name]
+    current = _issue_locked(issue)
+    what = _("the issue %(issue)s") % {"issue": _quoted(str(current))}
+    _check_permission(transition, acting_user, what)
+    _check_source(
+        transition, current.status, what[:1].upper() + what[1:], current.get_status_display()
+    )
+    return current, transition, what
+
+
+def _check_stories_approved(issue: Issue) -> None:
+    stories = list(issue.stories.order_by("position"))
+    if not stories:
+        raise WorkflowError(
+            _("The issue %(issue)s has no stories yet.") % {"issue": _quoted(str(issue))},
+            code="empty",
+        )
+    waiting = [story.headline for story in stories if story.status != StoryStatus.APPROVED]
+    if waiting:
+        raise WorkflowError(
+            _("Every story must be approved first; not yet: %(stories)s.")
+            % {"stories": ", ".join(_quoted(headline) for headline in waiting)},
+            code="stories",
+        )
+
+
+def _issue_reopen(*, issue: Issue, acting_user, reason: str) -> None:
+    current = _issue_locked(issue)
+    if current.status in ISSUE_TRANSITIONS["reopen"].sources:
+        _issue_event(
+            current,
+            acting_user,
+            ISSUE_TRANSITIONS["reopen"],
+            comment=_("%(reason)s changed after approval.") % {"reason": reason},
+        )
+        current.status = ISSUE_TRANSITIONS["reopen"].target
+        current.save(update_fields=["status", "updated_at"])
+        issue.status = current.status
+
+
+def issue_edited(*, issue: Issue, acting_user) -> Issue:
+    """Record that an issue's own text or its list of stories changed."""
+    with transaction.atomic():
+        current = _issue_locked(issue)
+        if issue_is_locked(current):
+            raise WorkflowError(
+                _("The issue %(issue)s is %(status)s: unschedule it before editing it.")
+                % {"issue": _quoted(str(current)), "status": current.get_status_display().lower()},
+                code="locked",
+            )
+        _issue_reopen(issue=current, acting_user=acting_user, reason=_("the issue"))
+    issue.status = current.status
+    return current
+
+
+def issue_approve(*, issue: Issue, acting_user) -> Issue:
+    """Approve an issue whose stories are all approved."""
+    with transaction.atomic():
+        current, transition, _what = _issue_prepare(
+            issue=issue, acting_user=acting_user, name="approve"
+        )
+        _check_stories_approved(current)
+        _issue_event(current, acting_user, transition)
+        current.status = transition.target
+        current.save(update_fields=["status", "updated_at"])
+    issue.status = current.status
+    return current
+
+
+def issue_schedule(*, issue: Issue, publish_at: datetime, acting_user) -> Issue:
+    """Schedule an approved issue (or move a scheduled one) to go out at ``publish_at``."""
+    if publish_at is None or timezone.is_naive(publish_at):
+        raise WorkflowError(_("Give the date and time the issue should go out."), code="time")
+    with transaction.atomic():
+        current, transition, _what = _issue_prepare(
+            issue=issue, acting_user=acting_user, name="schedule"
+        )
+        if publish_at <= timezone.now():
+            raise WorkflowError(
+                _("%(when)s has already passed: choose a time in the future.")
+                % {"when": date_format(timezone.localtime(publish_at), "D j M Y H:i")},
+                code="past",
+            )
+        _check_stories_approved(current)
+        _issue_event(current, acting_user, transition, publish_at=publish_at)
+        current.status = transition.target
+        current.publish_at = publish_at
+        current.save(update_fields=["status", "publish_at", "updated_at"])
+    issue.status, issue.publish_at = current.status, current.publish_at
+    return current
+
+
+def issue_unschedule(*, issue: Issue, acting_user) -> Issue:
+    """Take a scheduled issue off the schedule; it stays approved."""
+    with transaction.atomic():
+        current, transition, _what = _issue_prepare(
+            issue=issue, acting_user=acting_user, name="unschedule"
+        )
+        _issue_event(current, acting_user, transition, publish_at=current.publish_at)
+        current.status = transition.target
+        current.publish_at = None
+        current.save(update_fields=["status", "publish_at", "updated_at"])
+    issue.status, issue.publish_at = current.status, current.publish_at
+    return current

@@ -1,0 +1,120 @@
+"""The editorial state machine, declared once.
+
+Stories: draft → submitted → approved, and back to ``returned`` with a comment. Editing an
+approved story sends it back to submitted: approval belongs to a revision, not to a story.
+
+Issues: draft → approved → scheduled → sending → sent; scheduled → approved (unschedule);
+approved → draft when anything in it changes.
+
+Only ``issues.services`` changes a status, and only along these transitions. A transition with
+no permission is taken by the system (an edit, the scheduler), never asked for by a person.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import IssueStatus, StoryStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str]
+    target: str
+    permission: str | None
+    label: str
+
+
+def _transitions(*transitions):
+    return {transition.name: transition for transition in transitions}
+
+
+STORY_TRANSITIONS = _transitions(
+    Transition(
+        "submit",
+        frozenset({StoryStatus.DRAFT, StoryStatus.RETURNED}),
+        StoryStatus.SUBMITTED,
+        "issues.change_story",
+        _("Submit for review"),
+    ),
+    Transition(
+        "return",
+        frozenset({StoryStatus.SUBMITTED, StoryStatus.APPROVED}),
+        StoryStatus.RETURNED,
+        "issues.approve_story",
+        _("Return to the author"),
+    ),
+    Transition(
+        "approve",
+        frozenset({StoryStatus.SUBMITTED}),
+        StoryStatus.APPROVED,
+        "issues.approve_story",
+        _("Approve"),
+    ),
+    Transition(
+        "reopen",
+        frozenset({StoryStatus.APPROVED}),
+        StoryStatus.SUBMITTED,
+        None,
+        _("Edited after approval"),
+    ),
+)
+
+ISSUE_TRANSITIONS = _transitions(
+    Transition(
+        "approve",
+        frozenset({IssueStatus.DRAFT}),
+        IssueStatus.APPROVED,
+        "issues.approve_issue",
+        _("Approve"),
+    ),
+    Transition(
+        "schedule",
+        frozenset({IssueStatus.APPROVED, IssueStatus.SCHEDULED}),
+        IssueStatus.SCHEDULED,
+        "issues.schedule_issue",
+        _("Schedule"),
+    ),
+    Transition(
+        "unschedule",
+        frozenset({IssueStatus.SCHEDULED}),
+        IssueStatus.APPROVED,
+        "issues.schedule_issue",
+        _("Unschedule"),
+    ),
+    Transition(
+        "reopen",
+        frozenset({IssueStatus.APPROVED}),
+        IssueStatus.DRAFT,
+        None,
+        _("Changed after approval"),
+    ),
+    Transition(
+        "publish",
+        frozenset({IssueStatus.SCHEDULED}),
+        IssueStatus.SENDING,
+        None,
+        _("Published"),
+    ),
+    Transition(
+        "finish",
+        frozenset({IssueStatus.SENDING}),
+        IssueStatus.SENT,
+        None,
+        _("Sent to every subscriber"),
+    ),
+)
+
+# Once an issue is on its way out, its text is a record: corrections, not edits.
+ISSUE_LOCKED_STATUSES = frozenset(
+    {
+        IssueStatus.SCHEDULED,
+        IssueStatus.SENDING,
+        IssueStatus.SENT,
+        IssueStatus.CORRECTED,
+        IssueStatus.RETRACTED,
+    }
+)
+# What a journalist may still change: their own story before review, or back from it.
+STORY_AUTHOR_EDITABLE_STATUSES = frozenset({StoryStatus.DRAFT, StoryStatus.RETURNED})
