@@ -28,6 +28,7 @@ from reversion.models import Version
 # The admin is loaded before IssuesConfig.ready(); VersionAdmin would register the models itself
 # (and differently) if our registrations were not in place first.
 from . import versioning  # noqa: F401
+from .history.admin import VersionCompareAdminMixin
 from .models import Block, Issue, Newsletter, Story
 from .ordering import (
     POSITION,
@@ -131,7 +132,7 @@ class StoryInline(SortableInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(SortableInlinesAdmin):
+class IssueAdmin(VersionCompareAdminMixin, SortableInlinesAdmin):
     list_display = ("number", "title", "newsletter", "status", "story_count", "publish_at")
     list_display_links = ("number", "title")
     list_filter = ("newsletter", "status")
@@ -255,7 +256,7 @@ def _writes_own_stories_only(user):
 
 
 @admin.register(Story)
-class StoryAdmin(SortableInlinesAdmin):
+class StoryAdmin(VersionCompareAdminMixin, SortableInlinesAdmin):
     form = StoryForm
     list_display = ("headline", "issue", POSITION, "status", "authors_display", "updated_at")
     list_filter = (
