@@ -74,6 +74,22 @@ def _joined(segments: list[Segment]) -> tuple[Segment, ...]:
     return tuple(joined)
 
 
+def _spaces_after_words(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    """Slide the space a change starts with to its end where the text after it starts with
+    the same space: "Kremlin[ now] expects" reads better as "Kremlin [now ]expects"."""
+    slid = list(segments)
+    for index in range(1, len(slid) - 1):
+        before, change, after = slid[index - 1 : index + 2]
+        if before.op != Op.EQUAL or change.op == Op.EQUAL or after.op != Op.EQUAL:
+            continue
+        space = change.text[: len(change.text) - len(change.text.lstrip())]
+        if space and after.text.startswith(space) and change.text.strip():
+            slid[index - 1] = Segment(Op.EQUAL, before.text + space)
+            slid[index] = Segment(change.op, change.text[len(space) :] + space)
+            slid[index + 1] = Segment(Op.EQUAL, after.text[len(space) :])
+    return tuple(segment for segment in slid if segment.text)
+
+
 def text_diff(old: str, new: str) -> TextDiff:
     """The words removed from ``old`` and added in ``new``."""
     old_tokens, new_tokens = _tokens(old), _tokens(new)
@@ -87,7 +103,9 @@ def text_diff(old: str, new: str) -> TextDiff:
         else:
             old_side.append(Segment(Op.DELETE, removed))
             new_side.append(Segment(Op.INSERT, added))
-    return TextDiff(old=_joined(old_side), new=_joined(new_side))
+    return TextDiff(
+        old=_spaces_after_words(_joined(old_side)), new=_spaces_after_words(_joined(new_side))
+    )
 
 
 # Ordered lists ------------------------------------------------------------------------------

@@ -70,6 +70,17 @@ def test_text_diff_joins_neighbouring_changed_words_into_one_change():
     assert diff.new == (Segment(INS, "a slow"), Segment(EQ, " brown fox"))
 
 
+def test_text_diff_puts_the_space_of_an_added_word_after_it():
+    diff = text_diff("The Kremlin expects talks.", "The Kremlin now expects talks.")
+
+    assert diff.new == (
+        Segment(EQ, "The Kremlin "),
+        Segment(INS, "now "),
+        Segment(EQ, "expects talks."),
+    )
+    assert diff.old == (Segment(EQ, "The Kremlin expects talks."),)
+
+
 def test_text_diff_marks_punctuation_on_its_own():
     diff = text_diff("Trump's signals", "Trump\N{RIGHT SINGLE QUOTATION MARK}s signals")
 
@@ -600,6 +611,19 @@ def test_issue_compare_shows_title_and_the_new_order_of_stories(client, editor, 
     assert [row.old_number for row in stories.rows] == [2, 1, 3]
     assert stories.summary == "1 moved"
     assert "<ins>\N{RIGHT SINGLE QUOTATION MARK}s</ins>" in response.content.decode()
+
+
+def test_issue_history_page_offers_versions_to_compare_without_revisions(client, editor, issue):
+    login(client, editor)
+    url = issue_change_url(issue)
+    assert client.post(url, {**changeform_data(client.get(url)), "title": "New"}).status_code == 302
+    old, new = versions_of(issue)
+
+    page = client.get(history_url(issue)).content.decode()
+
+    assert page.count('type="radio" name="to"') == 2
+    assert compare_url(issue, old, new).replace("&", "&amp;") in page
+    assert "revision 1" not in page
 
 
 def test_issue_snapshots_load_follows_stories_in_and_out_of_the_issue(client, editor, issue):
