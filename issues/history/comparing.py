@@ -112,7 +112,7 @@ def story_snapshot(
     authors = sorted(
         (
             Item(key=user_id, text=author_name(user_id, author_names))
-            for user_id in story["authors"]
+            for user_id in story.get("authors", ())
         ),
         key=lambda author: (author.text.casefold(), author.key),
     )

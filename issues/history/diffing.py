@@ -5,6 +5,7 @@ escape every piece of text they print.
 """
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -157,20 +158,14 @@ def _pairs(old: Sequence[Item], new: Sequence[Item]) -> dict[int, int]:
 
 
 def _stayed(old_indexes: list[int]) -> set[int]:
-    """The longest run of old indexes already in increasing order: the entries that kept
-    their order. The others are the ones that moved."""
-    # Patience sorting: tails[k] ends the best increasing run of length k + 1 seen so far.
+    """The most entries that kept their order (the longest increasing subsequence of their
+    old indexes, in the new order). The others are the ones that moved."""
+    # Patience sorting: tails[k] ends the best increasing subsequence of length k + 1 so far.
     tails: list[int] = []
     tail_at: list[int] = []
     before: list[int | None] = []
     for position, value in enumerate(old_indexes):
-        low, high = 0, len(tails)
-        while low < high:
-            middle = (low + high) // 2
-            if tails[middle] < value:
-                low = middle + 1
-            else:
-                high = middle
+        low = bisect_left(tails, value)
         before.append(tail_at[low - 1] if low else None)
         if low == len(tails):
             tails.append(value)

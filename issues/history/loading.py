@@ -31,7 +31,9 @@ def story_snapshots_load(versions: Sequence[Version]) -> list[StorySnapshot]:
     for block_version in block_versions:
         # A revision can hold several stories' blocks (an issue reordered in one save).
         blocks_by_revision[block_version.revision_id].append(block_version.field_dict)
-    author_ids = {user_id for version in versions for user_id in version.field_dict["authors"]}
+    author_ids = {
+        user_id for version in versions for user_id in version.field_dict.get("authors", ())
+    }
     names = _user_names(author_ids)
     snapshots = []
     for version in versions:
