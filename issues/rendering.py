@@ -24,12 +24,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from markdown_it import MarkdownIt
 
+from .markup import ALLOWED_URL_SCHEMES
 from .models import Block, Issue
 
 TEXT_TEMPLATE = "emails/issue.txt"
 HTML_TEMPLATE = "emails/issue.html"
 UNDISCLOSED_RECIPIENTS = "undisclosed-recipients:;"
-ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")

@@ -119,38 +119,28 @@ class IssueBuilder:
             self._add_block(BlockKind.PARAGRAPH, text, line)
 
     def add_bullet(self, text: str, *, line: int) -> None:
-        if not text:
-            raise IssueImportError(_("a bullet point with no text"), line=line)
-        if self.story is None:
-            raise IssueImportError(
-                _("a bullet point before any story headline: %(text)s") % {"text": quote(text)},
-                line=line,
-            )
-        if self.in_takeaway:
-            self._check_awaiting()
-            raise IssueImportError(
-                _("a bullet point in the takeaway of %(headline)s; a takeaway is paragraphs only")
-                % {"headline": quote(self.story.headline)},
-                line=line,
-            )
-        self._add_block(BlockKind.BULLET, text, line)
+        self._add_story_block(
+            BlockKind.BULLET,
+            text,
+            line=line,
+            empty=_("a bullet point with no text"),
+            before_story=_("a bullet point before any story headline: %(text)s"),
+            in_takeaway=_(
+                "a bullet point in the takeaway of %(headline)s; a takeaway is paragraphs only"
+            ),
+        )
 
     def add_subheading(self, text: str, *, line: int) -> None:
-        if not text:
-            raise IssueImportError(_("a sub-heading with no text"), line=line)
-        if self.story is None:
-            raise IssueImportError(
-                _("a sub-heading before any story headline: %(text)s") % {"text": quote(text)},
-                line=line,
-            )
-        if self.in_takeaway:
-            self._check_awaiting()
-            raise IssueImportError(
-                _("a sub-heading in the takeaway of %(headline)s; start a new story instead")
-                % {"headline": quote(self.story.headline)},
-                line=line,
-            )
-        self._add_block(BlockKind.HEADING, text, line)
+        self._add_story_block(
+            BlockKind.HEADING,
+            text,
+            line=line,
+            empty=_("a sub-heading with no text"),
+            before_story=_("a sub-heading before any story headline: %(text)s"),
+            in_takeaway=_(
+                "a sub-heading in the takeaway of %(headline)s; start a new story instead"
+            ),
+        )
 
     def start_takeaway(self, text: str, *, line: int) -> None:
         """A takeaway label; ``text`` is what followed it on the same line, if anything."""
@@ -182,6 +172,32 @@ class IssueBuilder:
                 )
             )
         return self.issue
+
+    def _add_story_block(
+        self,
+        kind: BlockKind,
+        text: str,
+        *,
+        line: int,
+        empty: str,
+        before_story: str,
+        in_takeaway: str,
+    ) -> None:
+        """A bullet point or sub-heading: it needs text and a story, and is never a takeaway.
+
+        The messages name the kind of block; ``before_story`` has a ``%(text)s`` placeholder
+        and ``in_takeaway`` a ``%(headline)s`` one.
+        """
+        if not text:
+            raise IssueImportError(empty, line=line)
+        if self.story is None:
+            raise IssueImportError(before_story % {"text": quote(text)}, line=line)
+        if self.in_takeaway:
+            self._check_awaiting()
+            raise IssueImportError(
+                in_takeaway % {"headline": quote(self.story.headline)}, line=line
+            )
+        self._add_block(kind, text, line)
 
     def _add_block(self, kind: BlockKind, text: str, line: int) -> None:
         self.story.blocks.append(ParsedBlock(kind=kind, text=text, line=line))

@@ -20,7 +20,9 @@ SENTENCE_END = ".:;,!…"
 # Looked through when finding a line's last real character: “…talk calmly.” ends a sentence.
 CLOSING_MARKS = "\"'\u201d\u2019\u00bb)]"
 _BULLET = re.compile(r"^[-*•][ \t]+(.*)$|^[-*•]$")
-_HAS_WORD = re.compile(r"[^\W_]")
+# Three or more of the same *, -, _ or =, spaced or not: a separator between parts of the text.
+# Any other line is content, even one without letters (“★★★★☆”, a flag emoji).
+_SEPARATOR = re.compile(r"^([-*_=])(?:[ \t]*\1){2,}$")
 
 
 def is_heading_like(line: str) -> bool:
@@ -56,8 +58,8 @@ def parse_plain_text(text: str, *, takeaway_label: str) -> ParsedIssue:
 
 
 def _add_line(builder: IssueBuilder, takeaway: re.Pattern, number: int, line: str) -> None:
-    if not _HAS_WORD.search(line):
-        return  # a separator such as “***” or “---”: no words, nothing to keep
+    if _SEPARATOR.match(line):
+        return
     if match := takeaway.match(line):
         builder.start_takeaway(markdown_escape(match.group(1).strip()), line=number)
         return

@@ -21,6 +21,9 @@ from .reading import check_issue_text, read_issue_file
 
 MAX_ISSUE_SLUG = Issue._meta.get_field("slug").max_length
 MAX_NEWSLETTER_SLUG = Newsletter._meta.get_field("slug").max_length
+# Issue.number is a PositiveIntegerField, which Django promises up to here on every database:
+# PostgreSQL refuses anything larger, SQLite would store it. Checking keeps the two alike.
+MAX_ISSUE_NUMBER = 2_147_483_647
 
 
 def issue_import(
@@ -62,8 +65,11 @@ def issue_import(
 
 
 def _import(source, *, filename, newsletter, number, users, markup) -> Issue:
-    if number is not None and number < 1:
-        raise IssueImportError(_("the issue number must be 1 or more, not %(n)d") % {"n": number})
+    if number is not None and not 1 <= number <= MAX_ISSUE_NUMBER:
+        raise IssueImportError(
+            _("the issue number must be from 1 to %(max)d, not %(n)d")
+            % {"max": MAX_ISSUE_NUMBER, "n": number}
+        )
     label = newsletter.takeaway_label if newsletter else DEFAULT_TAKEAWAY_LABEL
     document = parse_issue_text(source, markup=markup, filename=filename, takeaway_label=label)
     with transaction.atomic(), reversion.create_revision():
@@ -166,8 +172,13 @@ def _newsletter_for_kicker(kicker: str) -> Newsletter:
 
 def _issue_number(*, newsletter: Newsletter, number: int | None) -> int:
     if number is None:
-        highest = newsletter.issues.aggregate(highest=Max("number"))["highest"]
-        return (highest or 0) + 1
+        highest = newsletter.issues.aggregate(highest=Max("number"))["highest"] or 0
+        if highest >= MAX_ISSUE_NUMBER:
+            raise IssueImportError(
+                _("%(newsletter)s already has the highest issue number, %(max)d; choose a free one")
+                % {"newsletter": newsletter.name, "max": MAX_ISSUE_NUMBER}
+            )
+        return highest + 1
     existing = newsletter.issues.filter(number=number).first()
     if existing is not None:
         raise IssueImportError(

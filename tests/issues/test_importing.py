@@ -21,6 +21,7 @@ from issues.importing import (
     parse_issue_text,
 )
 from issues.models import Block, Issue, Newsletter, Story
+from issues.rendering import inline_html
 from tests.factories import IssueFactory, NewsletterFactory, UserFactory
 
 FIRST_HEADLINE = "Putin-Trump talks: What to expect"
@@ -230,6 +231,29 @@ def test_import_issue_duplicate_number_is_refused(db, sample_path):
     assert Story.objects.count() == 2
 
 
+@pytest.mark.parametrize("number", ["0", "-3", "2147483648", "99999999999"])
+def test_import_issue_refuses_a_number_out_of_range(db, sample_path, number):
+    with pytest.raises(CommandError) as excinfo:
+        import_file(sample_path, "--number", number)
+    error = str(excinfo.value)
+    assert error.endswith(f"the issue number must be from 1 to 2147483647, not {number}")
+    assert "\n" not in error
+    assert Newsletter.objects.count() == Issue.objects.count() == 0
+
+
+def test_import_issue_accepts_the_highest_number(db, sample_path):
+    import_file(sample_path, "--number", "2147483647")
+    assert Issue.objects.get().number == 2147483647
+
+
+def test_import_issue_refuses_to_number_past_the_highest(db, sample_path):
+    newsletter = NewsletterFactory(kicker="THE BELL WEEKLY")
+    IssueFactory(newsletter=newsletter, number=2147483647)
+    with pytest.raises(CommandError, match="already has the highest issue number, 2147483647"):
+        import_file(sample_path)
+    assert Issue.objects.count() == 1
+
+
 def test_import_issue_author_option_credits_every_story(db, sample_path):
     reporter = UserFactory(username="reporter")
     import_file(sample_path, "--author", "reporter")
@@ -329,6 +353,7 @@ def test_parse_issue_text_markdown_keeps_links_and_emphasis():
         "why the world should care:\nIt *matters*.",
         "Why the world should care:\n\nIt *matters*.",
         "### Why the world should care\n\nIt *matters*.",
+        "Why the world\nshould care:\nIt *matters*.",
     ],
 )
 def test_parse_issue_text_markdown_takeaway_forms(takeaway):
@@ -357,6 +382,107 @@ def test_detect_markup_by_extension_or_first_line(filename, first_line, expected
 def test_parse_issue_text_markdown_file_needs_a_heading_title():
     with pytest.raises(IssueImportError, match="“# KICKER: Title”"):
         parse_issue_text("THE BELL WEEKLY: T\n\nHello.\n\n## Story\n\nText.\n", filename="a.md")
+
+
+def markdown_story_text(markdown):
+    """The stored text of ``markdown`` as the one paragraph of a story."""
+    issue = parse_issue_text(f"# THE BELL WEEKLY: T\n\nHello.\n\n## Story\n\n{markdown}\n")
+    (block,) = issue.stories[0].blocks
+    return block.text
+
+
+@pytest.mark.parametrize(
+    ("markdown", "stored"),
+    [
+        ("AT&amp;T &copy; 2025 &#8212; ok", "AT&T © 2025 — ok"),
+        (
+            "Ask <https://thebell.example/ask>.",
+            "Ask [https://thebell.example/ask](https://thebell.example/ask).",
+        ),
+        (
+            "Write to <tips@thebell.example>.",
+            "Write to [tips@thebell.example](mailto:tips@thebell.example).",
+        ),
+        ("Run `rm *.txt` now.", "Run rm \\*.txt now."),
+        (
+            "_One_ and __two__ and *three* and **four**.",
+            "_One_ and __two__ and *three* and **four**.",
+        ),
+        ("snake_case and a \\*literal\\* star.", "snake\\_case and a \\*literal\\* star."),
+        ("&amp;copy; is how it is typed.", "\\&copy; is how it is typed."),
+        ("Wow\\![a link](https://thebell.example).", "Wow\\![a link](https://thebell.example)."),
+        (
+            "See [Bell](https://en.wikipedia.org/wiki/Bell_(band)).",
+            "See [Bell](https://en.wikipedia.org/wiki/Bell_\\(band\\)).",
+        ),
+        (
+            '[Titled](https://thebell.example "A title") link.',
+            "[Titled](https://thebell.example) link.",
+        ),
+        ("*Novaya Gazeta* - a paper - and 1. more", "*Novaya Gazeta* - a paper - and 1. more"),
+        ("\\# Not a heading", "\\# Not a heading"),
+        (
+            "[See <https://a.example>](https://b.example)",
+            "[See https://a.example](https://b.example)",
+        ),
+        ("Hard\\\nbreak, two spaces  \nbreak.", "Hard break, two spaces break."),
+    ],
+)
+def test_parse_issue_text_markdown_stores_inline_text_as_the_renderer_reads_it(markdown, stored):
+    assert markdown_story_text(markdown) == stored
+
+
+def test_parse_issue_text_markdown_refuses_emphasis_it_cannot_keep():
+    # A CommonMark tangle: rewritten, the * would pair up differently.
+    with pytest.raises(IssueImportError, match=r"^line 7: emphasis that cannot be kept as written"):
+        markdown_story_text("**Bell*-**")
+
+
+@pytest.mark.parametrize(
+    ("url", "is_link"),
+    [
+        ("https://thebell.example/a?b=1&c=2", True),
+        ("HTTP://thebell.example", True),
+        ("mailto:tips@thebell.example", True),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("data:text/html,x", False),
+        ("ftp://thebell.example/f", False),
+        ("/admin/", False),
+        ("//thebell.example/a", False),
+        ("thebell.example", False),
+    ],
+)
+def test_parse_issue_text_markdown_keeps_exactly_the_links_the_renderer_makes(url, is_link):
+    markdown = f"A [link]({url})."
+    assert ("<a " in inline_html(markdown)) is is_link
+    if is_link:
+        assert inline_html(markdown_story_text(markdown)) == inline_html(markdown)
+    else:
+        with pytest.raises(IssueImportError, match="only http/https/mailto links are supported"):
+            markdown_story_text(markdown)
+
+
+def test_parse_issue_text_markdown_resolves_reference_links():
+    text = (
+        "# THE BELL WEEKLY: T\n\n"
+        "Read [our site][bell] and [The Bell][].\n\n"
+        "## Story\n\n"
+        "- See [Bell], *[emphasised][bell]*.\n\n"
+        "Why the world should care: [it][BELL] matters.\n\n"
+        '[bell]: https://thebell.io/en "The Bell"\n'
+        "[the bell]:\n  <https://thebell.io/ru>\n"
+    )
+    issue = parse_issue_text(text)
+    story = issue.stories[0]
+    assert issue.intro == (
+        "Read [our site](https://thebell.io/en) and [The Bell](https://thebell.io/ru)."
+    )
+    assert [b.text for b in story.blocks] == [
+        "See [Bell](https://thebell.io/en), *[emphasised](https://thebell.io/en)*."
+    ]
+    # The definitions are not content: the takeaway is the one paragraph before them.
+    assert story.takeaway == "[it](https://thebell.io/en) matters."
 
 
 # Plain-text heuristics (docs/importing.md) --------------------------------------------------------
@@ -417,6 +543,13 @@ def test_parse_issue_text_plain_takeaway_on_the_label_line_and_several_paragraph
 def test_parse_issue_text_skips_blank_and_separator_lines():
     issue = parse_plain("", "Headline", "", "Text.", "***", "---", "More text.")
     assert [b.text for b in issue.stories[0].blocks] == ["Text.", "More text."]
+
+
+def test_parse_issue_text_keeps_lines_of_symbols_that_are_not_separators():
+    issue = parse_plain(
+        "Headline", "Text.", "★★★★☆", "🇺🇦", "* * *", "___", "= = =", "- - -", "More text."
+    )
+    assert [b.text for b in issue.stories[0].blocks] == ["Text.", "★★★★☆", "🇺🇦", "More text."]
 
 
 def test_parse_issue_text_plain_escapes_what_markdown_would_misread():
@@ -570,6 +703,54 @@ BAD_INPUTS = [
         "nosub.md",
         "# THE BELL WEEKLY: T\n\n## Story\n\nText.\n\n###\n\nMore.\n",
         "nosub.md, line 7: a sub-heading with no text",
+    ),
+    (
+        "empty bullet",
+        "nobullet.md",
+        "# THE BELL WEEKLY: T\n\n## Story\n\nText.\n\n-\n",
+        "nobullet.md, line 7: a bullet point with no text",
+    ),
+    (
+        "sub-heading in takeaway",
+        "subtake.md",
+        f"# THE BELL WEEKLY: T\n\n## Story\n\nText.\n\n{LABEL} It matters.\n\n### More\n",
+        "subtake.md, line 9: a sub-heading in the takeaway of “Story”; start a new story instead",
+    ),
+    (
+        "image",
+        "image.md",
+        "# THE BELL WEEKLY: T\n\n## Story\n\nText with a\n![chart](https://thebell.example/c.png)\n",
+        "image.md, line 6: images are not supported in story text; link to it instead",
+    ),
+    (
+        "image in a bullet point",
+        "image2.md",
+        "# THE BELL WEEKLY: T\n\n## Story\n\nText.\n\n- one\n- two ![x](https://x.example)\n",
+        "image2.md, line 8: images are not supported in story text",
+    ),
+    (
+        "image in a takeaway",
+        "image3.md",
+        f"# THE BELL WEEKLY: T\n\n## Story\n\nText.\n\n{LABEL}\nsee\n![x](https://x.example)\n",
+        "image3.md, line 9: images are not supported in story text",
+    ),
+    (
+        "raw HTML",
+        "html.md",
+        "# THE BELL WEEKLY: T\n\nHello <b>bold</b> intro.\n\n## Story\n\nText.\n",
+        "html.md, line 3: raw HTML is not supported in story text: “<b>”",
+    ),
+    (
+        "javascript link",
+        "js.md",
+        "# THE BELL WEEKLY: T\n\n## Story\n\n[click](javascript:alert(1))\n",
+        "js.md, line 5: a link to “javascript:alert(1)”; only http/https/mailto links",
+    ),
+    (
+        "relative link by reference",
+        "rel.md",
+        "# THE BELL WEEKLY: T\n\n## Story\n\n### See [admin]\n\nText.\n\n[admin]: /admin/\n",
+        "rel.md, line 5: a link to “/admin/”; only http/https/mailto links are supported",
     ),
     (
         "nested list",

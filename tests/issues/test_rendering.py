@@ -265,6 +265,60 @@ def test_issue_render_text_gives_back_every_line_of_the_imported_sample(
     assert words_lines(text) == words_lines(sample_text)
 
 
+# Everything a Markdown editor offers that the stored format has no syntax of its own for.
+MARKED_UP_ISSUE = """\
+# THE BELL WEEKLY: Markup
+
+Hello! Read [our site][bell] and AT&amp;T&#39;s filing &mdash; in full.
+
+## Sources
+
+We asked <https://thebell.example/ask> and <tips@thebell.example>; see `sanctions*.csv`
+and the *full* **list** at [the archive](https://thebell.example/archive "Archive").
+
+- A &copy; 2025 bullet linking [The Bell][] again, `<b>` and all
+
+Why the world should care: _Because_ [it matters][bell].
+
+[bell]: https://thebell.example/en "The Bell"
+[The Bell]: <https://thebell.example/>
+"""
+
+
+def test_issue_render_shows_an_imported_markdown_issue_as_its_author_meant(db, tmp_path):
+    path = tmp_path / "markup.md"
+    path.write_text(MARKED_UP_ISSUE, encoding="utf-8")
+    call_command("import_issue", str(path), stdout=StringIO(), stderr=StringIO())
+    rendered = issue_render(issue=Issue.objects.get())
+
+    assert words_lines(rendered.text) == [
+        "THE BELL WEEKLY: Markup",
+        "Hello! Read our site (https://thebell.example/en) and AT&T's filing — in full.",
+        "Sources",
+        "We asked https://thebell.example/ask and tips@thebell.example; see sanctions*.csv and "
+        "the full list at the archive (https://thebell.example/archive).",
+        "- A © 2025 bullet linking The Bell (https://thebell.example/) again, <b> and all",
+        "Why the world should care:",
+        "Because it matters (https://thebell.example/en).",
+    ]
+    body = parse_html(rendered.html).root.find_class("container")[0]
+    assert [(a.text, a.attrs["href"]) for a in body.find_all("a")] == [
+        ("our site", "https://thebell.example/en"),
+        ("https://thebell.example/ask", "https://thebell.example/ask"),
+        ("tips@thebell.example", "mailto:tips@thebell.example"),
+        ("the archive", "https://thebell.example/archive"),
+        ("The Bell", "https://thebell.example/"),
+        ("it matters", "https://thebell.example/en"),
+    ]
+    assert [e.text for e in body.find_all("em")] == ["full", "Because"]
+    assert [e.text for e in body.find_all("strong")] == ["list"]
+    words = " ".join(body.text.split())
+    assert "Read our site and AT&T's filing — in full." in words
+    assert "see sanctions*.csv and the full list at the archive." in words
+    assert "A © 2025 bullet linking The Bell again, <b> and all" in words
+    assert not any(mark in words for mark in ("[", "]", "`", "&amp;", "&#", "<https"))
+
+
 def test_issue_render_text_separates_blocks_with_blank_lines(sample_issue):
     paragraphs = issue_render_text(issue=sample_issue).split("\n\n")
 
@@ -356,7 +410,10 @@ def test_issue_render_html_shows_kicker_title_and_headlines_in_order(sample_issu
         "Putin-Trump talks: What to expect",
         "Fake news scandals hit Russian independent media",
     ]
-    assert [h3.text for h3 in parsed.root.find_all("h3")] == sorted(SAMPLE_HEADINGS, reverse=True)
+    assert [h3.text for h3 in parsed.root.find_all("h3")] == [
+        f"Trump{RSQUO}s signals",
+        "The Kremlin reaction",
+    ]
 
 
 def test_issue_render_html_lists_each_storys_four_bullets_in_one_list(sample_issue):
