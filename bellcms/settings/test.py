@@ -2,20 +2,29 @@
 
 import os
 import tempfile
+import uuid
 
 os.environ.setdefault("SECRET_KEY", "bellcms-test-key")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+# Unit tests run tasks eagerly and never touch it; tests with real workers use it (Redis).
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("BELLCMS_VAR_DIR", tempfile.mkdtemp(prefix="bellcms-test-var-"))
 
 from .base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if "EMAIL_URL" not in os.environ:
+    # In-process tests read mail from django.core.mail.outbox; worker processes started by
+    # tests are given EMAIL_URL and send to a real SMTP server instead.
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Unit tests run a task's logic in the test's own process; tests/e2e and the process tests
 # start real workers for what crosses the broker.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# A queue of this test run's own, so that a worker a test starts takes only this run's tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault(
+    "BELLCMS_TEST_QUEUE", f"bellcms-test-{uuid.uuid4().hex[:12]}"
+)
