@@ -73,3 +73,34 @@ class BlockFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
     kind = Block.Kind.PARAGRAPH
     text = factory.Sequence(lambda n: f"Paragraph number {n}.")
+
+
+# Subscribers ---------------------------------------------------------------------------------
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "subscribers.Subscriber"
+
+    email = factory.Sequence(lambda n: f"reader{n}@mail.example")
+    name = factory.Sequence(lambda n: f"Reader {n}")
+    status = "active"
+    consent_at = factory.LazyFunction(_now)
+    consent_method = "double_opt_in"
+    consent_source = "sign-up: the-bell-weekly"
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "subscribers.Subscription"
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    newsletter = factory.SubFactory(NewsletterFactory)
+    status = "active"
+    confirmed_at = factory.LazyFunction(_now)

@@ -3,6 +3,7 @@
 The variables an operator sets are listed in README.md ("Configuration").
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -125,3 +126,10 @@ BELLCMS_BASE_URL = env.str("BELLCMS_BASE_URL", default="http://127.0.0.1:8000").
 
 # The import refuses files larger than this before reading them.
 BELLCMS_IMPORT_MAX_BYTES = env.int("BELLCMS_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
+
+# Subscribers (docs/subscribers.md).
+# The key of the suppression list's address hashes. Set it once and keep it: a new key makes
+# every stored suppression unmatchable. Without it, a key is derived from SECRET_KEY.
+SUBSCRIBERS_SUPPRESSION_KEY = env.str("SUBSCRIBERS_SUPPRESSION_KEY", default="") or (
+    hashlib.sha256(f"bellcms.subscribers.suppression:{SECRET_KEY}".encode()).hexdigest()
+)

@@ -1,0 +1,164 @@
+"""Subscribers in the admin. States change only through the services (admin actions)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .addresses import email_normalise, name_clean, suppression_hash
+from .models import Subscriber, SubscriberEvent, Subscription, Suppression, SuppressionReason
+from .services import address_suppress, subscriber_erase, subscriber_unsubscribe_all
+
+
+class SubscriberAdminForm(forms.ModelForm):
+    class Meta:
+        model = Subscriber
+        fields = ["email", "name", "tier", "note", "labels", "stripe_customer_id"]
+
+    def clean_email(self):
+        email = email_normalise(self.cleaned_data["email"])
+        if Suppression.objects.filter(address_hash=suppression_hash(email)).exists():
+            raise ValidationError(_("This address is suppressed: it may not be mailed."))
+        return email
+
+    def clean_name(self):
+        return name_clean(self.cleaned_data["name"])
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = Subscription
+    extra = 0
+    fields = ("newsletter", "status", "created_at", "confirmed_at", "unsubscribed_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SubscriberEventInline(admin.TabularInline):
+    model = SubscriberEvent
+    extra = 0
+    fields = ("created_at", "action", "newsletter", "detail")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    form = SubscriberAdminForm
+    list_display = ("email", "name", "status", "tier", "created_at")
+    list_filter = ("status", "tier", "consent_method", "subscriptions__newsletter")
+    search_fields = ("email", "name")
+    readonly_fields = (
+        "status",
+        "consent_at",
+        "consent_method",
+        "consent_source",
+        "soft_bounces",
+        "created_at",
+    )
+    inlines = [SubscriptionInline, SubscriberEventInline]
+    actions = ["unsubscribe_all", "suppress_and_stop", "erase"]
+    show_full_result_count = False
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj else []
+
+    def get_readonly_fields(self, request, obj=None):
+        # The address is who consented: a new address is a new subscriber.
+        return (*self.readonly_fields, "email") if obj else self.readonly_fields
+
+    @admin.action(description=_("Unsubscribe from all newsletters"))
+    def unsubscribe_all(self, request, queryset):
+        count = sum(
+            subscriber_unsubscribe_all(subscriber=subscriber, how="admin")
+            for subscriber in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("Unsubscribed %d subscriber.", "Unsubscribed %d subscribers.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Suppress: never mail again"))
+    def suppress_and_stop(self, request, queryset):
+        for subscriber in queryset:
+            address_suppress(email=subscriber.email, reason=SuppressionReason.MANUAL)
+        self.message_user(request, _("The selected addresses are suppressed."), messages.SUCCESS)
+
+    @admin.action(description=_("Erase (keeps only a suppression entry)"), permissions=["delete"])
+    def erase(self, request, queryset):
+        count = 0
+        for subscriber in queryset:
+            subscriber_erase(subscriber=subscriber)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("Erased %d subscriber.", "Erased %d subscribers.", count) % count,
+            messages.SUCCESS,
+        )
+
+
+class SuppressionAdminForm(forms.ModelForm):
+    email = forms.CharField(
+        label=_("Email address"),
+        help_text=_("Only a keyed hash of it is stored."),
+        max_length=500,
+    )
+
+    class Meta:
+        model = Suppression
+        fields = ["reason"]
+
+    def clean_email(self):
+        return email_normalise(self.cleaned_data["email"])
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ("short_hash", "reason", "created_at")
+    list_filter = ("reason",)
+    ordering = ("-created_at",)
+    # Searching takes an address and looks up its hash: the list never shows addresses.
+    search_fields = ("address_hash",)
+    search_help_text = _("Enter a full email address.")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        try:
+            digest = suppression_hash(search_term)
+        except ValidationError:
+            return queryset.none(), False
+        return queryset.filter(address_hash=digest), False
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SuppressionAdminForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["email", "reason"] if obj is None else ["address_hash", "reason", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["address_hash", "reason", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        suppression = address_suppress(
+            email=form.cleaned_data["email"], reason=form.cleaned_data["reason"]
+        )
+        obj.pk = suppression.pk
+
+    @admin.display(description=_("address hash"))
+    def short_hash(self, obj):
+        return f"{obj.address_hash[:16]}…"
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)

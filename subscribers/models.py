@@ -1,0 +1,240 @@
+"""Subscribers, their subscriptions to newsletters, the suppression list and the event log.
+
+The suppression list stands apart: it holds keyed hashes, not addresses, and no foreign key, so
+it outlives an erased subscriber and still keeps a re-import or a sign-up from mailing them.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from issues.models import Newsletter
+
+from .addresses import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+
+
+class SubscriberStatus(models.TextChoices):
+    PENDING = "pending", _("Pending confirmation")
+    ACTIVE = "active", _("Active")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    BOUNCED = "bounced", _("Bounced")
+    COMPLAINED = "complained", _("Complained")
+
+
+class Tier(models.TextChoices):
+    FREE = "free", _("Free")
+    PAID = "paid", _("Paid")
+    COMPLIMENTARY = "complimentary", _("Complimentary")
+
+
+class ConsentMethod(models.TextChoices):
+    DOUBLE_OPT_IN = "double_opt_in", _("Sign-up form, confirmed by email")
+    IMPORT = "import", _("Imported with recorded consent")
+    ADMIN = "admin", _("Added by staff")
+
+
+class SubscriptionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending confirmation")
+    ACTIVE = "active", _("Active")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+    SOFT_BOUNCES = "soft_bounces", _("Repeated soft bounces")
+    COMPLAINT = "complaint", _("Spam complaint")
+    ERASURE = "erasure", _("Erased at the subscriber's request")
+    MANUAL = "manual", _("Added by staff")
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def mailable(self):
+        """Subscribers who may receive an issue: active, with at least one active subscription."""
+        return self.filter(status=SubscriberStatus.ACTIVE)
+
+    def subscribed_to(self, newsletter):
+        return self.mailable().filter(
+            subscriptions__newsletter=newsletter,
+            subscriptions__status=SubscriptionStatus.ACTIVE,
+        )
+
+
+class Subscriber(models.Model):
+    Status = SubscriberStatus
+    Tier = Tier
+
+    public_id = models.UUIDField(
+        _("public id"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("Named by signed links and Message-IDs instead of the address or row id."),
+    )
+    email = models.EmailField(
+        _("email address"),
+        max_length=EMAIL_MAX_LENGTH,
+        unique=True,
+        help_text=_("Stored lower-case, with an international domain in its ASCII form."),
+    )
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.FREE)
+    consent_at = models.DateTimeField(
+        _("consented at"), null=True, blank=True, help_text=_("When the person gave consent.")
+    )
+    consent_method = models.CharField(
+        _("consent given by"), max_length=20, choices=ConsentMethod.choices, blank=True
+    )
+    consent_source = models.CharField(
+        _("consent source"),
+        max_length=200,
+        blank=True,
+        help_text=_("Which form or file recorded the consent, e.g. “sign-up: the-bell-weekly”."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    labels = models.CharField(
+        _("labels"), max_length=500, blank=True, help_text=_("Comma-separated, as in Ghost.")
+    )
+    stripe_customer_id = models.CharField(_("Stripe customer id"), max_length=100, blank=True)
+    soft_bounces = models.PositiveSmallIntegerField(
+        _("soft bounces in a row"),
+        default=0,
+        help_text=_("Reset by a delivery; the third in a row suppresses the address."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SubscriberStatus.values), name="subscriber_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="subscriber_tier_valid"),
+            models.CheckConstraint(
+                condition=Q(consent_method__in=[*ConsentMethod.values, ""]),
+                name="subscriber_consent_method_valid",
+            ),
+            # Nobody is mailed an issue without a record of when and how they agreed.
+            models.CheckConstraint(
+                condition=~Q(status=SubscriberStatus.ACTIVE)
+                | (Q(consent_at__isnull=False) & ~Q(consent_method="")),
+                name="subscriber_active_has_consent",
+            ),
+            models.CheckConstraint(condition=~Q(email=""), name="subscriber_email_not_empty"),
+            models.CheckConstraint(
+                condition=Q(email=models.functions.Lower("email")),
+                name="subscriber_email_lower_case",
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+
+class Subscription(models.Model):
+    Status = SubscriptionStatus
+
+    subscriber = models.ForeignKey(
+        Subscriber,
+        verbose_name=_("subscriber"),
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    newsletter = models.ForeignKey(
+        Newsletter,
+        verbose_name=_("newsletter"),
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["newsletter", "subscriber"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber", "newsletter"], name="subscription_unique_per_newsletter"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SubscriptionStatus.values),
+                name="subscription_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SubscriptionStatus.UNSUBSCRIBED)
+                | Q(unsubscribed_at__isnull=False),
+                name="subscription_unsubscribed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subscriber} → {self.newsletter}"
+
+
+class Suppression(models.Model):
+    """An address that must never be mailed again, kept as a keyed hash (see ``addresses``)."""
+
+    Reason = SuppressionReason
+
+    address_hash = models.CharField(_("address hash"), max_length=64, unique=True, editable=False)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(_("suppressed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppression")
+        verbose_name_plural = _("suppressions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=SuppressionReason.values), name="suppression_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(address_hash__regex=r"^[0-9a-f]{64}$"),
+                name="suppression_hash_is_hex_sha256",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} · {self.address_hash[:12]}…"
+
+
+class SubscriberEvent(models.Model):
+    """What happened to a subscriber, and how. Append-only; erased with the subscriber."""
+
+    subscriber = models.ForeignKey(
+        Subscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(_("action"), max_length=30)
+    newsletter = models.ForeignKey(
+        Newsletter,
+        verbose_name=_("newsletter"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("subscriber event")
+        verbose_name_plural = _("subscriber events")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.action

@@ -1,0 +1,76 @@
+"""The subscribers admin: addresses normalised, states changed only through the services."""
+
+import pytest
+from django.urls import reverse
+
+from subscribers.models import Subscriber, Suppression
+from subscribers.services import address_is_suppressed
+from tests.factories import SubscriberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="admin", is_superuser=True))
+    return client
+
+
+def test_admin_add_normalises_and_starts_pending(admin_client):
+    response = admin_client.post(
+        reverse("admin:subscribers_subscriber_add"),
+        {"email": " Anna@Пример.рф ", "name": "Anna", "tier": "free"},
+    )
+    assert response.status_code == 302, response.content
+    subscriber = Subscriber.objects.get()
+    assert subscriber.email == "anna@xn--e1afmkfd.xn--p1ai"
+    assert subscriber.status == "pending"
+
+
+def test_admin_add_refuses_header_injection_in_name(admin_client):
+    response = admin_client.post(
+        reverse("admin:subscribers_subscriber_add"),
+        {"email": "anna@example.com", "name": "Anna\r\nBcc: x@example.com", "tier": "free"},
+    )
+    assert response.status_code == 200
+    assert "single line" in response.content.decode()
+    assert not Subscriber.objects.exists()
+
+
+def test_admin_suppression_add_stores_only_a_hash(admin_client):
+    response = admin_client.post(
+        reverse("admin:subscribers_suppression_add"),
+        {"email": "Anna@Example.com", "reason": "manual"},
+    )
+    assert response.status_code == 302, response.content
+    assert address_is_suppressed(email="anna@example.com")
+    assert "anna" not in str(list(Suppression.objects.values()))
+
+
+def test_admin_erase_action_keeps_only_the_suppression(admin_client):
+    subscriber = SubscriberFactory(email="anna@example.com")
+    response = admin_client.post(
+        reverse("admin:subscribers_subscriber_changelist"),
+        {"action": "erase", "_selected_action": [subscriber.pk]},
+    )
+    assert response.status_code == 302
+    assert not Subscriber.objects.exists()
+    assert address_is_suppressed(email="anna@example.com")
+
+
+def test_admin_changelist_and_change_pages_render(admin_client):
+    subscriber = SubscriberFactory()
+    assert admin_client.get(reverse("admin:subscribers_subscriber_changelist")).status_code == 200
+    change = reverse("admin:subscribers_subscriber_change", args=[subscriber.pk])
+    assert admin_client.get(change).status_code == 200
+    assert admin_client.get(reverse("admin:subscribers_suppression_changelist")).status_code == 200
+
+
+def test_admin_suppression_search_finds_an_address_by_its_hash(admin_client):
+    admin_client.post(
+        reverse("admin:subscribers_suppression_add"),
+        {"email": "anna@example.com", "reason": "manual"},
+    )
+    url = reverse("admin:subscribers_suppression_changelist")
+    assert admin_client.get(url, {"q": "Anna@Example.com"}).context["cl"].result_count == 1
+    assert admin_client.get(url, {"q": "boris@example.com"}).context["cl"].result_count == 0
