@@ -86,6 +86,15 @@ class Issue(models.Model):
     )
     publish_at = models.DateTimeField(_("publish at"), null=True, blank=True, editable=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    revision = models.PositiveIntegerField(
+        _("revision"),
+        default=1,
+        editable=False,
+        help_text=_(
+            "Goes up by one whenever the issue's text, its stories or their order, or its "
+            "schedule change."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import partial
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -50,8 +51,7 @@ def _issue_locked(issue: Issue) -> Issue:
 def _check_permission(transition: Transition, acting_user, what: str) -> None:
     if transition.permission and not acting_user.has_perm(transition.permission):
         raise WorkflowError(
-            _("You may not %(action)s %(what)s.")
-            % {"action": str(transition.label).lower(), "what": what},
+            _("You may not %(action)s %(what)s.") % {"action": _verb(transition), "what": what},
             code="forbidden",
         )
 
@@ -75,8 +75,40 @@ def _past(transition: Transition) -> str:
     }.get(transition.name, transition.name)
 
 
+def _verb(transition: Transition) -> str:
+    return {
+        "submit": _("submit"),
+        "return": _("return"),
+        "approve": _("approve"),
+        "schedule": _("schedule"),
+        "unschedule": _("unschedule"),
+    }.get(transition.name, transition.name)
+
+
 def _quoted(text: str) -> str:
     return f"“{text}”"
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _check_revision(current, revision: int | None, transition: Transition, what: str) -> None:
+    """Refuse a step taken on what the person read, when someone has changed it since."""
+    if revision is not None and revision != current.revision:
+        raise WorkflowError(
+            _(
+                "%(what)s changed (revision %(current)s) after you read revision "
+                "%(revision)s. Read it again before you %(action)s it."
+            )
+            % {
+                "what": _capitalised(what),
+                "current": current.revision,
+                "revision": revision,
+                "action": _verb(transition),
+            },
+            code="stale",
+        )
 
 
 # Stories -------------------------------------------------------------------------------------
@@ -101,23 +133,8 @@ def _story_transition(
                     _("Only its authors and editors may submit %(what)s.") % {"what": what},
                     code="forbidden",
                 )
-        if revision is not None and revision != current.revision:
-            raise WorkflowError(
-                _(
-                    "%(what)s changed (revision %(current)s) after you read revision "
-                    "%(revision)s. Read it again before you %(action)s it."
-                )
-                % {
-                    "what": what[:1].upper() + what[1:],
-                    "current": current.revision,
-                    "revision": revision,
-                    "action": str(transition.label).lower(),
-                },
-                code="stale",
-            )
-        _check_source(
-            transition, current.status, what[:1].upper() + what[1:], current.get_status_display()
-        )
+        _check_revision(current, revision, transition, what)
+        _check_source(transition, current.status, _capitalised(what), current.get_status_display())
         if asked and issue_is_locked(current.issue):
             raise WorkflowError(
                 _("The issue %(issue)s is %(status)s: unschedule it first.")
@@ -146,20 +163,24 @@ def _story_transition(
     return current
 
 
-def story_submit(*, story: Story, acting_user) -> Story:
-    """Hand a draft (or a returned story) to the editors for review."""
-    return _story_transition(story=story, acting_user=acting_user, name="submit")
+def story_submit(*, story: Story, acting_user, revision: int | None = None) -> Story:
+    """Hand a draft (or a returned story) to the editors for review, at ``revision`` (the one
+    its author last saw), or at its current one."""
+    return _story_transition(story=story, acting_user=acting_user, name="submit", revision=revision)
 
 
-def story_return(*, story: Story, acting_user, comment: str) -> Story:
-    """Send a story back to its authors, saying what to change."""
+def story_return(*, story: Story, acting_user, comment: str, revision: int | None = None) -> Story:
+    """Send a story back to its authors, saying what to change in ``revision`` (the one the
+    editor read), or in its current one."""
     comment = (comment or "").strip()
     if not comment:
         raise WorkflowError(
             _("Say what the author should change: returning a story needs a comment."),
             code="comment",
         )
-    return _story_transition(story=story, acting_user=acting_user, name="return", comment=comment)
+    return _story_transition(
+        story=story, acting_user=acting_user, name="return", comment=comment, revision=revision
+    )
 
 
 def story_approve(*, story: Story, acting_user, revision: int | None = None) -> Story:
@@ -211,15 +232,22 @@ def _issue_event(issue: Issue, acting_user, transition: Transition, **fields) ->
     )
 
 
-def _issue_prepare(*, issue: Issue, acting_user, name: str) -> tuple[Issue, Transition, str]:
+def _issue_prepare(
+    *, issue: Issue, acting_user, name: str, revision: int | None = None
+) -> tuple[Issue, Transition, str]:
     transition = ISSUE_TRANSITIONS[name]
     current = _issue_locked(issue)
     what = _("the issue %(issue)s") % {"issue": _quoted(str(current))}
     _check_permission(transition, acting_user, what)
-    _check_source(
-        transition, current.status, what[:1].upper() + what[1:], current.get_status_display()
-    )
+    _check_revision(current, revision, transition, what)
+    _check_source(transition, current.status, _capitalised(what), current.get_status_display())
     return current, transition, what
+
+
+def _issue_revision_next(issue: Issue) -> None:
+    # F() so that two saves at once both count; the row is locked by the caller anyway.
+    Issue.objects.filter(pk=issue.pk).update(revision=F("revision") + 1)
+    issue.refresh_from_db(fields=["revision"])
 
 
 def _check_stories_approved(issue: Issue) -> None:
@@ -253,7 +281,11 @@ def _issue_reopen(*, issue: Issue, acting_user, reason: str) -> None:
 
 
 def issue_edited(*, issue: Issue, acting_user) -> Issue:
-    """Record that an issue's own text or its list of stories changed."""
+    """Record that an issue's own text, its list of stories or their order changed.
+
+    The issue gets a new revision, so that anyone who acts on what they read before is asked to
+    read it again; an approved issue goes back to draft. A scheduled or sent issue is not edited.
+    """
     with transaction.atomic():
         current = _issue_locked(issue)
         if issue_is_locked(current):
@@ -262,16 +294,18 @@ def issue_edited(*, issue: Issue, acting_user) -> Issue:
                 % {"issue": _quoted(str(current)), "status": current.get_status_display().lower()},
                 code="locked",
             )
+        _issue_revision_next(current)
         _issue_reopen(issue=current, acting_user=acting_user, reason=_("the issue"))
-    issue.status = current.status
+    issue.status, issue.revision = current.status, current.revision
     return current
 
 
-def issue_approve(*, issue: Issue, acting_user) -> Issue:
-    """Approve an issue whose stories are all approved."""
+def issue_approve(*, issue: Issue, acting_user, revision: int | None = None) -> Issue:
+    """Approve an issue whose stories are all approved, at ``revision`` (the one the editor
+    read), or at its current one."""
     with transaction.atomic():
         current, transition, _what = _issue_prepare(
-            issue=issue, acting_user=acting_user, name="approve"
+            issue=issue, acting_user=acting_user, name="approve", revision=revision
         )
         _check_stories_approved(current)
         _issue_event(current, acting_user, transition)
@@ -281,13 +315,19 @@ def issue_approve(*, issue: Issue, acting_user) -> Issue:
     return current
 
 
-def issue_schedule(*, issue: Issue, publish_at: datetime, acting_user) -> Issue:
-    """Schedule an approved issue (or move a scheduled one) to go out at ``publish_at``."""
+def issue_schedule(
+    *, issue: Issue, publish_at: datetime, acting_user, revision: int | None = None
+) -> Issue:
+    """Schedule an approved issue (or move a scheduled one) to go out at ``publish_at``.
+
+    With ``revision`` (the one the editor read), refused if the issue or its schedule changed
+    since. The schedule is part of the issue's revision: moving it makes a new one.
+    """
     if publish_at is None or timezone.is_naive(publish_at):
         raise WorkflowError(_("Give the date and time the issue should go out."), code="time")
     with transaction.atomic():
         current, transition, _what = _issue_prepare(
-            issue=issue, acting_user=acting_user, name="schedule"
+            issue=issue, acting_user=acting_user, name="schedule", revision=revision
         )
         if publish_at <= timezone.now():
             raise WorkflowError(
@@ -300,19 +340,30 @@ def issue_schedule(*, issue: Issue, publish_at: datetime, acting_user) -> Issue:
         current.status = transition.target
         current.publish_at = publish_at
         current.save(update_fields=["status", "publish_at", "updated_at"])
-    issue.status, issue.publish_at = current.status, current.publish_at
+        _issue_revision_next(current)
+    issue.status, issue.publish_at, issue.revision = (
+        current.status,
+        current.publish_at,
+        current.revision,
+    )
     return current
 
 
-def issue_unschedule(*, issue: Issue, acting_user) -> Issue:
-    """Take a scheduled issue off the schedule; it stays approved."""
+def issue_unschedule(*, issue: Issue, acting_user, revision: int | None = None) -> Issue:
+    """Take a scheduled issue off the schedule; it stays approved. With ``revision`` (the one
+    the editor read), refused if the issue or its schedule changed since."""
     with transaction.atomic():
         current, transition, _what = _issue_prepare(
-            issue=issue, acting_user=acting_user, name="unschedule"
+            issue=issue, acting_user=acting_user, name="unschedule", revision=revision
         )
         _issue_event(current, acting_user, transition, publish_at=current.publish_at)
         current.status = transition.target
         current.publish_at = None
         current.save(update_fields=["status", "publish_at", "updated_at"])
-    issue.status, issue.publish_at = current.status, current.publish_at
+        _issue_revision_next(current)
+    issue.status, issue.publish_at, issue.revision = (
+        current.status,
+        current.publish_at,
+        current.revision,
+    )
     return current

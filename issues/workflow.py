@@ -23,7 +23,9 @@ class Transition:
     sources: frozenset[str]
     target: str
     permission: str | None
+    # The button that asks for the step, and the line the workflow log writes once it is taken.
     label: str
+    done: str
 
 
 def _transitions(*transitions):
@@ -37,6 +39,7 @@ STORY_TRANSITIONS = _transitions(
         StoryStatus.SUBMITTED,
         "issues.change_story",
         _("Submit for review"),
+        _("Submitted for review"),
     ),
     Transition(
         "return",
@@ -44,6 +47,7 @@ STORY_TRANSITIONS = _transitions(
         StoryStatus.RETURNED,
         "issues.approve_story",
         _("Return to the author"),
+        _("Returned to the author"),
     ),
     Transition(
         "approve",
@@ -51,6 +55,7 @@ STORY_TRANSITIONS = _transitions(
         StoryStatus.APPROVED,
         "issues.approve_story",
         _("Approve"),
+        _("Approved"),
     ),
     Transition(
         "reopen",
@@ -58,6 +63,7 @@ STORY_TRANSITIONS = _transitions(
         StoryStatus.SUBMITTED,
         None,
         _("Edited after approval"),
+        _("Edited after approval: back to review"),
     ),
 )
 
@@ -68,6 +74,7 @@ ISSUE_TRANSITIONS = _transitions(
         IssueStatus.APPROVED,
         "issues.approve_issue",
         _("Approve"),
+        _("Approved"),
     ),
     Transition(
         "schedule",
@@ -75,6 +82,7 @@ ISSUE_TRANSITIONS = _transitions(
         IssueStatus.SCHEDULED,
         "issues.schedule_issue",
         _("Schedule"),
+        _("Scheduled"),
     ),
     Transition(
         "unschedule",
@@ -82,6 +90,7 @@ ISSUE_TRANSITIONS = _transitions(
         IssueStatus.APPROVED,
         "issues.schedule_issue",
         _("Unschedule"),
+        _("Unscheduled"),
     ),
     Transition(
         "reopen",
@@ -89,6 +98,7 @@ ISSUE_TRANSITIONS = _transitions(
         IssueStatus.DRAFT,
         None,
         _("Changed after approval"),
+        _("Changed after approval: back to draft"),
     ),
     Transition(
         "publish",
@@ -96,12 +106,14 @@ ISSUE_TRANSITIONS = _transitions(
         IssueStatus.SENDING,
         None,
         _("Published"),
+        _("Sending to subscribers"),
     ),
     Transition(
         "finish",
         frozenset({IssueStatus.SENDING}),
         IssueStatus.SENT,
         None,
+        _("Sent to every subscriber"),
         _("Sent to every subscriber"),
     ),
 )

@@ -34,7 +34,7 @@ def story_snapshots_load(versions: Sequence[Version]) -> list[StorySnapshot]:
     author_ids = {
         user_id for version in versions for user_id in version.field_dict.get("authors", ())
     }
-    names = _user_names(author_ids)
+    names = user_names(author_ids)
     snapshots = []
     for version in versions:
         story_id = int(version.object_id)
@@ -49,7 +49,7 @@ def story_snapshots_load(versions: Sequence[Version]) -> list[StorySnapshot]:
     return snapshots
 
 
-def _user_names(user_ids: set[int]) -> dict[int, str]:
+def user_names(user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     users = get_user_model()._default_manager.filter(pk__in=user_ids)

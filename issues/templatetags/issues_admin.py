@@ -1,9 +1,13 @@
 """Template tags for the newsroom's admin pages."""
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from bellcms.health import worker_status_get
+from issues.access import stories_for_user, user_is_editor, user_writes_own_stories_only
+from issues.models import StoryStatus
 
 register = template.Library()
 
@@ -18,3 +22,23 @@ def worker_status():
         "last_seen": status.last_seen,
         "seconds_ago": None if age is None else max(0, int(age.total_seconds())),
     }
+
+
+@register.simple_tag
+def workflow_summary(user):
+    """What waits for this person: stories to review for an editor, stories returned to a
+    journalist. Each with the story list filtered to them."""
+    stories_url = reverse("admin:issues_story_changelist")
+
+    def waiting(status):
+        count = stories_for_user(user=user).filter(status=status).count()
+        return {"count": count, "url": f"{stories_url}?{urlencode({'status__exact': status})}"}
+
+    summary = {"calendar_url": None, "review": None, "returned": None}
+    if user.has_perm("issues.view_issue"):
+        summary["calendar_url"] = reverse("admin:issues_issue_calendar")
+    if user_is_editor(user):
+        summary["review"] = waiting(StoryStatus.SUBMITTED)
+    elif user_writes_own_stories_only(user):
+        summary["returned"] = waiting(StoryStatus.RETURNED)
+    return summary

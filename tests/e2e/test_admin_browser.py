@@ -46,7 +46,7 @@ def test_editor_reads_issue_stories_and_blocks_in_order(page, live_server, edito
     stories = page.locator("#stories-group").inner_text()
     assert stories.index(FIRST_HEADLINE) < stories.index(SECOND_HEADLINE)
 
-    page.get_by_role("link", name=FIRST_HEADLINE).click()
+    page.locator("#stories-group").get_by_role("link", name=FIRST_HEADLINE).click()
     page.wait_for_url(re.compile(r"/admin/issues/story/\d+/change/"))
     texts = block_texts(page)
     assert texts[0].startswith("Following Donald Trump")

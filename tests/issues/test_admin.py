@@ -705,8 +705,8 @@ def test_journalist_neither_sees_nor_changes_a_colleagues_story(client, journali
     listing = client.get(reverse("admin:issues_story_changelist")).content.decode()
     assert "First story" in listing
     assert "Second story" not in listing
-    assert client.get(story_change_url(colleagues)).status_code == 302  # "does not exist"
-    client.post(story_change_url(colleagues), {"headline": "Hijacked"})
+    assert client.get(story_change_url(colleagues)).status_code == 404
+    assert client.post(story_change_url(colleagues), {"headline": "Hijacked"}).status_code == 404
     colleagues.refresh_from_db()
     assert colleagues.headline == "Second story"
 
