@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "BellCMS"
@@ -10,4 +10,5 @@ urlpatterns = [
     # The public archive comes with the publishing work; until then the front door is the admin.
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("", include("subscribers.urls")),
 ]

@@ -5,11 +5,15 @@ mail to Celery once that transaction has committed. Forms, views, the admin, man
 commands and webhooks call these.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .addresses import email_normalise, suppression_hash
+from issues.models import Newsletter
+
+from .addresses import email_normalise, name_clean, suppression_hash
 from .models import (
+    ConsentMethod,
     Subscriber,
     SubscriberEvent,
     SubscriberStatus,
@@ -18,6 +22,12 @@ from .models import (
     Suppression,
     SuppressionReason,
 )
+from .ratelimit import rate_limit_hit
+from .tokens import confirm_token_read
+
+
+class SubscriptionRefused(Exception):
+    """A confirmation that cannot be carried out. The message is for the person who asked."""
 
 
 def address_is_suppressed(*, email: str) -> bool:
@@ -97,3 +107,84 @@ def subscriber_erase(*, subscriber: Subscriber) -> Suppression:
     )
     subscriber.delete()
     return suppression
+
+
+def subscriber_subscribe(
+    *, email: str, name: str = "", newsletter: Newsletter, form: str = ""
+) -> None:
+    """Sign an address up for a newsletter, pending confirmation by email (double opt-in).
+
+    Returns nothing on purpose: the caller must answer alike whether the address was new,
+    known, active or suppressed. A confirmation email is sent after commit unless the address
+    is suppressed, already subscribed, or was sent one within
+    ``SUBSCRIBERS_CONFIRM_RESEND_SECONDS``. Raises ``ValidationError`` for a malformed address
+    or name. ``form`` names the form the person used (kept as the consent record).
+    """
+    address = email_normalise(email)
+    name = name_clean(name)
+    if address_is_suppressed(email=address):
+        return
+    with transaction.atomic():
+        subscriber, _ = Subscriber.objects.get_or_create(email=address, defaults={"name": name})
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        subscription, _ = Subscription.objects.get_or_create(
+            subscriber=subscriber, newsletter=newsletter
+        )
+        if (
+            subscriber.status == SubscriberStatus.ACTIVE
+            and subscription.status == SubscriptionStatus.ACTIVE
+        ):
+            return
+        event_record(subscriber=subscriber, action="subscribe", newsletter=newsletter, detail=form)
+        if rate_limit_hit(
+            scope="confirm-mail",
+            key=address,
+            limit=1,
+            window=settings.SUBSCRIBERS_CONFIRM_RESEND_SECONDS,
+        ):
+            return
+        from .tasks import send_confirmation
+
+        subscription_id = subscription.pk
+        transaction.on_commit(lambda: send_confirmation.delay(subscription_id))
+
+
+@transaction.atomic
+def subscriber_confirm(*, token: str) -> Subscription:
+    """Activate the subscription a confirmation link names, recording consent.
+
+    Idempotent: a second click changes nothing. Raises ``TokenInvalid`` (or ``TokenExpired``)
+    for a link that is not ours or too old, ``SubscriptionRefused`` when the address has since
+    been suppressed or erased.
+    """
+    data = confirm_token_read(token)
+    subscription = (
+        Subscription.objects.select_for_update()
+        .select_related("subscriber", "newsletter")
+        .filter(subscriber__public_id=data.public_id, newsletter_id=data.newsletter_id)
+        .first()
+    )
+    if subscription is None:
+        raise SubscriptionRefused("gone")
+    subscriber = subscription.subscriber
+    if address_is_suppressed(email=subscriber.email):
+        raise SubscriptionRefused("suppressed")
+    now = timezone.now()
+    if subscriber.status != SubscriberStatus.ACTIVE:
+        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.consent_at = now
+        subscriber.consent_method = ConsentMethod.DOUBLE_OPT_IN
+        subscriber.consent_source = f"sign-up: {data.form or subscription.newsletter.slug}"[:200]
+        subscriber.soft_bounces = 0
+        subscriber.save()
+    if subscription.status != SubscriptionStatus.ACTIVE:
+        subscription.status = SubscriptionStatus.ACTIVE
+        subscription.confirmed_at = now
+        subscription.save(update_fields=["status", "confirmed_at"])
+        event_record(
+            subscriber=subscriber,
+            action="confirm",
+            newsletter=subscription.newsletter,
+            detail=data.form,
+        )
+    return subscription

@@ -133,3 +133,20 @@ BELLCMS_IMPORT_MAX_BYTES = env.int("BELLCMS_IMPORT_MAX_BYTES", default=2 * 1024 
 SUBSCRIBERS_SUPPRESSION_KEY = env.str("SUBSCRIBERS_SUPPRESSION_KEY", default="") or (
     hashlib.sha256(f"bellcms.subscribers.suppression:{SECRET_KEY}".encode()).hexdigest()
 )
+# A confirmation link works for this long; unsubscribe links never expire; a preferences link
+# (a fresh one is in every email) for this long.
+SUBSCRIBERS_CONFIRM_MAX_AGE = env.int("SUBSCRIBERS_CONFIRM_MAX_AGE", default=7 * 24 * 3600)
+SUBSCRIBERS_PREFERENCES_MAX_AGE = env.int(
+    "SUBSCRIBERS_PREFERENCES_MAX_AGE", default=365 * 24 * 3600
+)
+# Sign-ups per client IP address and window (seconds), counted in the cache all processes share.
+SUBSCRIBERS_SIGNUP_LIMIT = env.int("SUBSCRIBERS_SIGNUP_LIMIT", default=10)
+SUBSCRIBERS_SIGNUP_WINDOW = env.int("SUBSCRIBERS_SIGNUP_WINDOW", default=3600)
+# At most one confirmation email per address in this many seconds: a sign-up form must not
+# become a way to flood someone's inbox.
+SUBSCRIBERS_CONFIRM_RESEND_SECONDS = env.int("SUBSCRIBERS_CONFIRM_RESEND_SECONDS", default=600)
+SUBSCRIBERS_RATE_LIMIT_CACHE = "default"
+# How many proxies of ours append to X-Forwarded-For in front of Django (0: use REMOTE_ADDR).
+SUBSCRIBERS_PROXY_COUNT = env.int("SUBSCRIBERS_PROXY_COUNT", default=0)
+# Public forms refuse bodies larger than this before reading them.
+SUBSCRIBERS_MAX_FORM_BYTES = 64 * 1024

@@ -1,0 +1,74 @@
+"""The emails the subscribers app writes itself (confirmation); the issue's headers are in
+``issue_email``."""
+
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from .models import SubscriberEvent, SubscriberStatus, Subscription, SubscriptionStatus
+from .services import address_is_suppressed
+from .tokens import confirm_token_make
+
+
+def absolute_url(path: str) -> str:
+    return settings.BELLCMS_BASE_URL + path
+
+
+def confirmation_send(*, subscription_id: int) -> bool:
+    """Send the confirmation email for a pending subscription; False when it is not needed.
+
+    Checked again here, not only at sign-up: the address may have been suppressed or confirmed
+    while the task waited in the queue.
+    """
+    subscription = (
+        Subscription.objects.select_related("subscriber", "newsletter")
+        .filter(pk=subscription_id)
+        .first()
+    )
+    if subscription is None:
+        return False
+    subscriber, newsletter = subscription.subscriber, subscription.newsletter
+    already = (
+        subscriber.status == SubscriberStatus.ACTIVE
+        and subscription.status == SubscriptionStatus.ACTIVE
+    )
+    if already or address_is_suppressed(email=subscriber.email):
+        return False
+    signup = (
+        SubscriberEvent.objects.filter(
+            subscriber=subscriber, newsletter=newsletter, action="subscribe"
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    token = confirm_token_make(
+        subscriber=subscriber, newsletter=newsletter, form=signup.detail if signup else ""
+    )
+    context = {
+        "newsletter": newsletter,
+        "confirm_url": absolute_url(reverse("subscribers:confirm", args=[token])),
+        "max_age_days": settings.SUBSCRIBERS_CONFIRM_MAX_AGE // 86400,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("emails/subscribers/confirm_subject.txt", context)
+        message = EmailMultiAlternatives(
+            subject=" ".join(subject.split()),
+            body=render_to_string("emails/subscribers/confirm.txt", context),
+            from_email=newsletter_sender(newsletter),
+            to=[subscriber.email],
+        )
+        message.attach_alternative(
+            render_to_string("emails/subscribers/confirm.html", context), "text/html"
+        )
+    message.send()
+    return True
+
+
+def newsletter_sender(newsletter) -> str:
+    if newsletter.sender_email:
+        return formataddr((newsletter.sender_name, newsletter.sender_email))
+    return settings.DEFAULT_FROM_EMAIL

@@ -1,0 +1,21 @@
+"""Celery tasks of the subscribers app. Thin: they take row ids (never an address or a token)
+and call a service."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from .emails import confirmation_send
+
+# A confirmation an hour late still works; the person is waiting, so retry a few times fast.
+CONFIRMATION_MAX_RETRIES = 6
+
+
+@shared_task(
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=CONFIRMATION_MAX_RETRIES,
+)
+def send_confirmation(subscription_id: int) -> bool:
+    return confirmation_send(subscription_id=subscription_id)
