@@ -11,7 +11,7 @@ from django.utils import translation
 
 from .models import SubscriberEvent, SubscriberStatus, Subscription, SubscriptionStatus
 from .services import address_is_suppressed
-from .tokens import confirm_token_make
+from .tokens import confirm_token_make, preferences_token_make, unsubscribe_token_make
 
 
 def absolute_url(path: str) -> str:
@@ -72,3 +72,13 @@ def newsletter_sender(newsletter) -> str:
     if newsletter.sender_email:
         return formataddr((newsletter.sender_name, newsletter.sender_email))
     return settings.DEFAULT_FROM_EMAIL
+
+
+def unsubscribe_url(*, subscriber, newsletter) -> str:
+    token = unsubscribe_token_make(subscriber=subscriber, newsletter=newsletter)
+    return absolute_url(reverse("subscribers:unsubscribe", args=[token]))
+
+
+def preferences_url(*, subscriber) -> str:
+    token = preferences_token_make(subscriber=subscriber)
+    return absolute_url(reverse("subscribers:preferences", args=[token]))

@@ -59,3 +59,13 @@ class SignupForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get(HONEYPOT_FIELD, ""))
+
+
+class PreferencesForm(forms.Form):
+    newsletters = forms.ModelMultipleChoiceField(
+        label=_("Newsletters you receive"),
+        queryset=Newsletter.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose among the newsletters listed.")},
+    )

@@ -23,7 +23,7 @@ from .models import (
     SuppressionReason,
 )
 from .ratelimit import rate_limit_hit
-from .tokens import confirm_token_read
+from .tokens import confirm_token_read, unsubscribe_token_read
 
 
 class SubscriptionRefused(Exception):
@@ -35,10 +35,15 @@ def address_is_suppressed(*, email: str) -> bool:
     return Suppression.objects.filter(address_hash=suppression_hash(email)).exists()
 
 
-def event_record(*, subscriber: Subscriber, action: str, newsletter=None, detail: str = ""):
+def event_record(
+    *, subscriber: Subscriber, action: str, newsletter=None, newsletter_id=None, detail: str = ""
+):
     # Details are written by code, never copied from input: no addresses, tokens or names.
     return SubscriberEvent.objects.create(
-        subscriber=subscriber, action=action, newsletter=newsletter, detail=detail[:300]
+        subscriber=subscriber,
+        action=action,
+        newsletter_id=newsletter.pk if newsletter is not None else newsletter_id,
+        detail=detail[:300],
     )
 
 
@@ -188,3 +193,133 @@ def subscriber_confirm(*, token: str) -> Subscription:
             detail=data.form,
         )
     return subscription
+
+
+@transaction.atomic
+def subscriber_unsubscribe(*, token: str) -> Subscriber | None:
+    """Unsubscribe from the newsletter an unsubscribe link names (RFC 8058 one-click).
+
+    Idempotent, and quiet about erased subscribers: a valid token whose subscriber is gone
+    returns None, since there is nothing left to mail. Raises ``TokenInvalid`` for a forged or
+    altered token, before anything is read or written.
+    """
+    data = unsubscribe_token_read(token)
+    subscriber = Subscriber.objects.select_for_update().filter(public_id=data.public_id).first()
+    if subscriber is None:
+        return None
+    subscriptions = subscriber.subscriptions.exclude(status=SubscriptionStatus.UNSUBSCRIBED)
+    if data.newsletter_id is not None:
+        subscriptions = subscriptions.filter(newsletter_id=data.newsletter_id)
+    changed = subscriptions.update(
+        status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=timezone.now()
+    )
+    if changed:
+        event_record(
+            subscriber=subscriber,
+            action="unsubscribe",
+            newsletter_id=data.newsletter_id,
+            detail="one-click link",
+        )
+    _status_follow_subscriptions(subscriber)
+    return subscriber
+
+
+def _status_follow_subscriptions(subscriber: Subscriber) -> None:
+    # Someone with no active subscription left is unsubscribed; bounced and complained stay.
+    remaining = subscriber.subscriptions.filter(status=SubscriptionStatus.ACTIVE).exists()
+    if not remaining and subscriber.status in {SubscriberStatus.ACTIVE, SubscriberStatus.PENDING}:
+        subscriber.status = SubscriberStatus.UNSUBSCRIBED
+        subscriber.save(update_fields=["status", "updated_at"])
+
+
+class PreferencesRefused(Exception):
+    """The address may not be mailed (bounced, complained or suppressed)."""
+
+
+@transaction.atomic
+def subscriber_preferences_set(*, subscriber: Subscriber, newsletters) -> None:
+    """Receive exactly these newsletters (from the signed preferences link).
+
+    The link came by email to the address, so choosing a newsletter there needs no further
+    confirmation. An empty choice unsubscribes from all.
+    """
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    wanted = {newsletter.pk: newsletter for newsletter in newsletters}
+    stopped = subscriber.status in {SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED}
+    if wanted and (stopped or address_is_suppressed(email=subscriber.email)):
+        raise PreferencesRefused
+    now = timezone.now()
+    current = {s.newsletter_id: s for s in subscriber.subscriptions.all()}
+    for newsletter_id, subscription in current.items():
+        if newsletter_id not in wanted and subscription.status != SubscriptionStatus.UNSUBSCRIBED:
+            subscription.status = SubscriptionStatus.UNSUBSCRIBED
+            subscription.unsubscribed_at = now
+            subscription.save(update_fields=["status", "unsubscribed_at"])
+            event_record(
+                subscriber=subscriber,
+                action="unsubscribe",
+                newsletter_id=newsletter_id,
+                detail="preferences",
+            )
+    for newsletter_id, newsletter in wanted.items():
+        subscription = current.get(newsletter_id) or Subscription(
+            subscriber=subscriber, newsletter=newsletter
+        )
+        if subscription.status != SubscriptionStatus.ACTIVE:
+            subscription.status = SubscriptionStatus.ACTIVE
+            subscription.confirmed_at = now
+            subscription.save()
+            event_record(
+                subscriber=subscriber,
+                action="subscribe",
+                newsletter=newsletter,
+                detail="preferences",
+            )
+    if wanted and subscriber.status != SubscriberStatus.ACTIVE:
+        subscriber.status = SubscriberStatus.ACTIVE
+        if subscriber.consent_at is None:
+            subscriber.consent_at = now
+            subscriber.consent_method = ConsentMethod.DOUBLE_OPT_IN
+            subscriber.consent_source = "preferences page"
+        subscriber.save()
+    _status_follow_subscriptions(subscriber)
+
+
+def subscriber_data(*, subscriber: Subscriber) -> dict:
+    """Everything stored about a subscriber, for the person to download (GDPR art. 15, 20)."""
+    subscriber = Subscriber.objects.get(pk=subscriber.pk)
+    return {
+        "email": subscriber.email,
+        "name": subscriber.name,
+        "status": subscriber.status,
+        "tier": subscriber.tier,
+        "consent": {
+            "at": subscriber.consent_at.isoformat() if subscriber.consent_at else None,
+            "method": subscriber.consent_method,
+            "source": subscriber.consent_source,
+        },
+        "note": subscriber.note,
+        "labels": subscriber.labels,
+        "stripe_customer_id": subscriber.stripe_customer_id,
+        "soft_bounces_in_a_row": subscriber.soft_bounces,
+        "created_at": subscriber.created_at.isoformat(),
+        "subscriptions": [
+            {
+                "newsletter": s.newsletter.name,
+                "status": s.status,
+                "created_at": s.created_at.isoformat(),
+                "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
+                "unsubscribed_at": s.unsubscribed_at.isoformat() if s.unsubscribed_at else None,
+            }
+            for s in subscriber.subscriptions.select_related("newsletter")
+        ],
+        "events": [
+            {
+                "at": e.created_at.isoformat(),
+                "action": e.action,
+                "newsletter": e.newsletter.name if e.newsletter else None,
+                "detail": e.detail,
+            }
+            for e in subscriber.events.select_related("newsletter")
+        ],
+    }

@@ -10,3 +10,12 @@ urlpatterns = [
     path("subscribe/<slug:slug>/", views.signup, name="signup_newsletter"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
 ]
+urlpatterns += [
+    # Short: the address goes into a List-Unsubscribe header of every email.
+    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
+urlpatterns += [
+    path("preferences/<str:token>/", views.preferences, name="preferences"),
+    path("preferences/<str:token>/data/", views.preferences_data, name="preferences_data"),
+    path("preferences/<str:token>/erase/", views.preferences_erase, name="preferences_erase"),
+]

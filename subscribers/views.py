@@ -6,17 +6,38 @@ Every answer is the same whether or not an address is known. Bodies larger than
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from issues.models import Newsletter
 
-from .forms import SignupForm
+from .forms import PreferencesForm, SignupForm
+from .models import Subscriber, SubscriptionStatus
 from .ratelimit import client_ip, rate_limit_hit
-from .services import SubscriptionRefused, subscriber_confirm, subscriber_subscribe
-from .tokens import TokenExpired, TokenInvalid, confirm_token_read
+from .services import (
+    PreferencesRefused,
+    SubscriptionRefused,
+    subscriber_confirm,
+    subscriber_data,
+    subscriber_erase,
+    subscriber_preferences_set,
+    subscriber_subscribe,
+    subscriber_unsubscribe,
+    subscriber_unsubscribe_all,
+)
+from .tokens import (
+    TokenExpired,
+    TokenInvalid,
+    confirm_token_read,
+    preferences_token_make,
+    preferences_token_read,
+    unsubscribe_token_read,
+)
 
 
 def message_page(request, *, title: str, message: str, status: int = 200, extra=None):
@@ -150,4 +171,162 @@ def confirm(request, token: str):
         title=_("You are subscribed"),
         message=_("Thank you. %(newsletter)s will arrive in your inbox.")
         % {"newsletter": subscription.newsletter.name},
+    )
+
+
+ONE_CLICK_FIELD = "List-Unsubscribe"
+ONE_CLICK_VALUE = "One-Click"
+
+
+@csrf_exempt  # RFC 8058: mail providers POST without cookies; the signed token is the proof.
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token: str):
+    """GET shows a button and never unsubscribes; a POST with ``List-Unsubscribe=One-Click``
+    (the mail provider's one click, or the button) unsubscribes at once."""
+    if request.method == "POST":
+        data = post_data(request)
+        if data is None:
+            return too_large_page(request)
+        if data.get(ONE_CLICK_FIELD) != ONE_CLICK_VALUE:
+            return message_page(
+                request,
+                title=_("Nothing was changed"),
+                message=_("This request did not ask to unsubscribe. Nothing was changed."),
+                status=400,
+            )
+        try:
+            subscriber = subscriber_unsubscribe(token=token)
+        except TokenInvalid as error:
+            return invalid_link_page(request, error)
+        return message_page(
+            request,
+            title=_("You are unsubscribed"),
+            message=_("You will receive no more issues of this newsletter."),
+            extra=_preferences_extra(subscriber),
+        )
+    try:
+        data = unsubscribe_token_read(token)
+    except TokenInvalid as error:
+        return invalid_link_page(request, error)
+    subscriber = Subscriber.objects.filter(public_id=data.public_id).first()
+    context = {"token": token, "field": ONE_CLICK_FIELD, "value": ONE_CLICK_VALUE}
+    context.update(_preferences_extra(subscriber))
+    return render(request, "subscribers/unsubscribe.html", context)
+
+
+def _preferences_extra(subscriber) -> dict:
+    if subscriber is None:
+        return {}
+    return {"preferences_url": reverse_preferences(subscriber)}
+
+
+def reverse_preferences(subscriber) -> str:
+    return reverse("subscribers:preferences", args=[preferences_token_make(subscriber=subscriber)])
+
+
+def _subscriber_from_preferences_token(request, token):
+    """(subscriber, None) or (None, an error page)."""
+    try:
+        data = preferences_token_read(token)
+    except TokenInvalid as error:
+        return None, invalid_link_page(request, error)
+    subscriber = Subscriber.objects.filter(public_id=data.public_id).first()
+    if subscriber is None:
+        return None, message_page(
+            request,
+            title=_("This link does not work"),
+            message=_("There is nothing stored for this link any more. Nothing was changed."),
+            status=400,
+        )
+    return subscriber, None
+
+
+def _masked(address: str) -> str:
+    # Someone may have forwarded the email; the page does not need to spell the address out.
+    local, _at, domain = address.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def preferences(request, token: str):
+    subscriber, error = _subscriber_from_preferences_token(request, token)
+    if error:
+        return error
+    status = 200
+    notice = ""
+    if request.method == "POST":
+        data = post_data(request)
+        if data is None:
+            return too_large_page(request)
+        form = PreferencesForm(data)
+        if "unsubscribe_all" in data:
+            subscriber_unsubscribe_all(subscriber=subscriber, how="preferences")
+            notice = _("You are unsubscribed from all newsletters.")
+            form = None
+        elif form.is_valid():
+            try:
+                subscriber_preferences_set(
+                    subscriber=subscriber, newsletters=form.cleaned_data["newsletters"]
+                )
+            except PreferencesRefused:
+                status = 400
+                notice = _("We cannot send email to this address any more. Nothing was changed.")
+            else:
+                notice = _("Your choices are saved.")
+                form = None
+        else:
+            status = 400
+    else:
+        form = None
+    if form is None:
+        active = subscriber.subscriptions.filter(status=SubscriptionStatus.ACTIVE)
+        form = PreferencesForm(
+            initial={"newsletters": list(active.values_list("newsletter_id", flat=True))}
+        )
+    context = {
+        "form": form,
+        "token": token,
+        "notice": notice,
+        "address": _masked(subscriber.email),
+    }
+    return render(request, "subscribers/preferences.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["POST"])
+def preferences_data(request, token: str):
+    subscriber, error = _subscriber_from_preferences_token(request, token)
+    if error:
+        return error
+    if post_data(request) is None:
+        return too_large_page(request)
+    response = JsonResponse(
+        subscriber_data(subscriber=subscriber),
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-newsletter-data.json"'
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def preferences_erase(request, token: str):
+    subscriber, error = _subscriber_from_preferences_token(request, token)
+    if error:
+        return error
+    if request.method != "POST":
+        return render(request, "subscribers/erase.html", {"token": token})
+    if post_data(request) is None:
+        return too_large_page(request)
+    subscriber_erase(subscriber=subscriber)
+    return message_page(
+        request,
+        title=_("Your data is erased"),
+        message=_(
+            "We deleted your address, your name and your history. We keep only a one-way code "
+            "made from the address, so that we never email it again, not even if it is "
+            "imported or signed up by someone else."
+        ),
     )
