@@ -19,3 +19,15 @@ CONFIRMATION_MAX_RETRIES = 6
 )
 def send_confirmation(subscription_id: int) -> bool:
     return confirmation_send(subscription_id=subscription_id)
+
+
+@shared_task(
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=3,
+)
+def send_issue_test(issue_id: int, user_id: int) -> bool:
+    from .preview import issue_email_test_send
+
+    return issue_email_test_send(issue_id=issue_id, user_id=user_id)

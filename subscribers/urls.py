@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import preview, views
 
 app_name = "subscribers"
 
@@ -18,4 +18,11 @@ urlpatterns += [
     path("preferences/<str:token>/", views.preferences, name="preferences"),
     path("preferences/<str:token>/data/", views.preferences_data, name="preferences_data"),
     path("preferences/<str:token>/erase/", views.preferences_erase, name="preferences_erase"),
+]
+urlpatterns += [
+    path(
+        "newsroom/issues/<int:issue_id>/email/",
+        preview.issue_email_preview,
+        name="issue_email_preview",
+    ),
 ]

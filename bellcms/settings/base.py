@@ -150,3 +150,7 @@ SUBSCRIBERS_RATE_LIMIT_CACHE = "default"
 SUBSCRIBERS_PROXY_COUNT = env.int("SUBSCRIBERS_PROXY_COUNT", default=0)
 # Public forms refuse bodies larger than this before reading them.
 SUBSCRIBERS_MAX_FORM_BYTES = 64 * 1024
+# The mailto: of List-Unsubscribe (default: unsubscribe@ the newsletter's sender domain) and
+# the domain of List-Id (default: the sender's domain).
+SUBSCRIBERS_UNSUBSCRIBE_MAILTO = env.str("SUBSCRIBERS_UNSUBSCRIBE_MAILTO", default="")
+SUBSCRIBERS_LIST_ID_DOMAIN = env.str("SUBSCRIBERS_LIST_ID_DOMAIN", default="")
