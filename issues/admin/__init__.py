@@ -8,9 +8,12 @@ edited here: every workflow step is a call to ``issues.services``, and a refused
 message on the page. Every save carries the revision it started from; a stale one is refused,
 showing what the other person changed.
 
-- ``stories``: stories, their blocks, review buttons, revert as an edit;
+- ``stories``: stories, their blocks, the review buttons;
 - ``issues``: issues, the order of their stories, approval and schedule;
+- ``forms``: the story, issue and schedule forms, with their revision checks;
+- ``reverting``: revert and recover as edits that keep the workflow's state;
 - ``calendar``: the month of scheduled and sent issues;
+- ``presence``: who else has a page open;
 - ``base``: what the story and issue pages share.
 """
 

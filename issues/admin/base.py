@@ -13,8 +13,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.forms.forms import NON_FIELD_ERRORS
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from reversion.admin import VersionAdmin
@@ -27,6 +27,7 @@ from ..ordering import (
     positions_save,
 )
 from ..services import WorkflowError
+from .presence import POLL_SECONDS, presence_report, presence_sentence
 
 # The query parameter that asks a change page to show what changed after a revision.
 SINCE = "since"
@@ -135,7 +136,36 @@ class WorkflowPageMixin:
         since = seen if error.code == "stale" else None
         return HttpResponseRedirect(self._change_url(obj_or_id, since=since))
 
+    def workflow_urls(self, workflow_view):
+        """The workflow step and presence addresses, before the admin's catch-all redirect."""
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/workflow/",
+                view(workflow_view),
+                name="{}_{}_workflow".format(*info),
+            ),
+            path(
+                "<path:object_id>/presence/",
+                view(self.presence_view),
+                name="{}_{}_presence".format(*info),
+            ),
+        ]
+
     # Views ------------------------------------------------------------------------------------
+
+    def presence_view(self, request, object_id):
+        """An open page reports itself; the answer names the others who have it open."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        others = presence_report(obj=obj, user=request.user, leaving="leave" in request.POST)
+        return JsonResponse({"others": others, "sentence": presence_sentence(others)})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST":
@@ -192,8 +222,18 @@ class WorkflowPageMixin:
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if change and obj is not None and not context.get("is_popup"):
             form = context["adminform"].form
+            others = presence_report(obj=obj, user=request.user)
             context["workflow"] = {
                 **self.workflow_context(request, obj),
+                "presence": {
+                    "url": reverse(
+                        f"{self.admin_site.name}:{self.opts.app_label}_"
+                        f"{self.opts.model_name}_presence",
+                        args=[quote(obj.pk)],
+                    ),
+                    "sentence": presence_sentence(others),
+                    "poll_seconds": POLL_SECONDS,
+                },
                 "changes_since": self._changes_since(request, obj, form),
                 "unsaved_texts": self._unsaved_texts(request, obj),
             }

@@ -7,32 +7,24 @@ showing what changed. Reordering an issue does not raise its stories' revisions:
 belongs to the issue, not to the story's text. A scheduled or sent issue is read-only.
 """
 
-from datetime import datetime
-
 import reversion
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from reversion.models import Version
 
 from ..access import (
     issue_can_edit,
     issue_edit_refusal,
     issue_is_locked,
     issue_transitions_for_user,
-    user_is_editor,
 )
 from ..history.admin import VersionCompareAdminMixin
 from ..models import Issue, IssueStatus, Story
@@ -42,76 +34,11 @@ from ..services import WorkflowError, issue_approve, issue_edited, issue_schedul
 from ..workflow import ISSUE_TRANSITIONS
 from .base import SortableInline, SortableInlinesAdmin, WorkflowPageMixin, event_rows, revision_from
 from .calendar import calendar_view
+from .forms import IssueForm, ScheduleForm, newsroom_zone_label
+from .reverting import ISSUE_REVERT_KEEPS, IssueRevertMixin
 from .stories import authors_display
 
-# What a revert of an issue must not write back: the workflow owns these (see IssueAdmin._revert).
-REVERT_KEEPS = "_bellcms_issue_revert_keeps"
-WORKFLOW_FIELDS = ("status", "publish_at", "published_at", "revision")
 EVENT_LOG_LENGTH = 50
-# The value a datetime-local input sends and shows.
-LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def newsroom_zone_label(moment: datetime | None = None) -> str:
-    """“Europe/Riga, UTC+02:00”: the zone schedules are typed and shown in."""
-    local = timezone.localtime(moment or timezone.now())
-    offset = local.strftime("%z")
-    return f"{settings.TIME_ZONE}, UTC{offset[:3]}:{offset[3:]}"
-
-
-class ScheduleForm(forms.Form):
-    """When an issue should go out, typed in the newsroom's zone."""
-
-    publish_at = forms.DateTimeField(
-        label=_("Goes out at"),
-        input_formats=[LOCAL_INPUT_FORMAT, "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT),
-        error_messages={
-            "required": _("Give the date and time the issue should go out."),
-            "invalid": _("Give the date and time as on a calendar, e.g. 2026-01-27 07:00."),
-        },
-    )
-
-
-class IssueForm(forms.ModelForm):
-    # The revision the editor started from: saving over someone else's newer save is refused.
-    based_on_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    class Meta:
-        model = Issue
-        fields = ("newsletter", "number", "title", "slug", "intro")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["based_on_revision"].initial = self.instance.revision
-        self.stale_seen = None
-
-    def clean(self):
-        cleaned_data = super().clean()
-        based_on = cleaned_data.get("based_on_revision")
-        if self.instance.pk is None or based_on is None:
-            return cleaned_data
-        # Locked until the save commits: the inline's reordering locks the same row.
-        current = (
-            Issue.objects.select_for_update()
-            .filter(pk=self.instance.pk)
-            .order_by()
-            .values_list("revision", flat=True)
-            .first()
-        )
-        if current is not None and current != based_on:
-            self.stale_seen = based_on
-            raise forms.ValidationError(
-                _(
-                    "Someone else changed this issue (now revision %(current)s) after you "
-                    "opened revision %(based_on)s. Your changes were not saved: they are still "
-                    "in the form below, and what changed is shown above. Open the current "
-                    "version, then redo your changes there."
-                ),
-                code="stale",
-                params={"current": current, "based_on": based_on},
-            )
-        return cleaned_data
 
 
 class StoryInline(SortableInline):
@@ -148,7 +75,9 @@ class StoryInline(SortableInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(WorkflowPageMixin, VersionCompareAdminMixin, SortableInlinesAdmin):
+class IssueAdmin(
+    IssueRevertMixin, WorkflowPageMixin, VersionCompareAdminMixin, SortableInlinesAdmin
+):
     form = IssueForm
     change_list_template = "admin/issues/issue/change_list.html"
     list_display = ("number", "title", "newsletter", "status", "story_count", "schedule")
@@ -166,13 +95,12 @@ class IssueAdmin(WorkflowPageMixin, VersionCompareAdminMixin, SortableInlinesAdm
         css = {"all": ("issues/workflow.css",)}
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        workflow = self.admin_site.admin_view(self.workflow_view)
         calendar = self.admin_site.admin_view(calendar_view(self))
+        name = f"{self.opts.app_label}_{self.opts.model_name}_calendar"
         return [
-            path("calendar/", calendar, name="{}_{}_calendar".format(*info)),
             # Before the admin's catch-all "<object_id>/" redirect.
-            path("<path:object_id>/workflow/", workflow, name="{}_{}_workflow".format(*info)),
+            path("calendar/", calendar, name=name),
+            *self.workflow_urls(self.workflow_view),
             *super().get_urls(),
         ]
 
@@ -305,17 +233,9 @@ class IssueAdmin(WorkflowPageMixin, VersionCompareAdminMixin, SortableInlinesAdm
 
     # Saving ------------------------------------------------------------------------------------
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        keeps = getattr(request, REVERT_KEEPS, None)
-        if keeps and object_id is not None:
-            # Reversion has just written the old version back, status and schedule included:
-            # the issue keeps the ones it has now (see _revert).
-            Issue.objects.filter(pk=unquote(object_id)).update(**keeps)
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        reverting = getattr(request, REVERT_KEEPS, None) is not None
+        reverting = getattr(request, ISSUE_REVERT_KEEPS, None) is not None
         edited = (
             reverting
             or bool(set(form.changed_data) - {"based_on_revision"})
@@ -348,64 +268,3 @@ class IssueAdmin(WorkflowPageMixin, VersionCompareAdminMixin, SortableInlinesAdm
             return super().delete_view(request, object_id, extra_context)
         except WorkflowError as error:
             return self._refused(request, error, unquote(object_id))
-
-    # Versions ----------------------------------------------------------------------------------
-
-    def recoverlist_view(self, request, extra_context=None):
-        if not user_is_editor(request.user):
-            raise PermissionDenied
-        return super().recoverlist_view(request, extra_context)
-
-    def revision_view(self, request, object_id, version_id, extra_context=None):
-        versions = Version.objects.get_for_model(Issue)
-        version = get_object_or_404(versions, pk=version_id, object_id=unquote(object_id))
-        seen = revision_from(request.POST.get("based_on_revision"))
-        try:
-            with transaction.atomic():
-                live = (
-                    Issue.objects.select_for_update()
-                    .filter(pk=version.object_id)
-                    .order_by()
-                    .first()
-                )
-                if live is None:
-                    raise Http404(gettext("No such issue."))
-                self._check_revert(request, live, seen)
-                setattr(
-                    request,
-                    REVERT_KEEPS,
-                    {field: getattr(live, field) for field in WORKFLOW_FIELDS},
-                )
-                return super().revision_view(request, object_id, version_id, extra_context)
-        except WorkflowError as error:
-            return self._refused(request, error, version.object_id, seen=seen)
-
-    def recover_view(self, request, version_id, extra_context=None):
-        if not user_is_editor(request.user):
-            raise PermissionDenied
-        # Nothing to keep, but the recovery is an edit all the same: an issue deleted while
-        # approved comes back without its stories, to be approved again.
-        setattr(request, REVERT_KEEPS, {})
-        try:
-            return super().recover_view(request, version_id, extra_context)
-        except WorkflowError as error:
-            messages.error(request, error.message)
-            return HttpResponseRedirect(reverse(f"{self.admin_site.name}:issues_issue_changelist"))
-
-    def _check_revert(self, request, live, seen):
-        """Reverting is editing: allowed while the issue may be edited, and only from the
-        revision the editor saw. The issue keeps its status and schedule; an approved one goes
-        back to draft (save_related)."""
-        refusal = issue_edit_refusal(user=request.user, issue=live)
-        if refusal:
-            raise WorkflowError(refusal, code="locked")
-        if request.method == "POST" and seen is not None and seen != live.revision:
-            raise WorkflowError(
-                gettext(
-                    "Someone else changed this issue (now revision %(current)s) after you opened "
-                    "revision %(seen)s. Nothing was reverted: what changed is shown below; "
-                    "revert again from the history if you still want to."
-                )
-                % {"current": live.revision, "seen": seen},
-                code="stale",
-            )

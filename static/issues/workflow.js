@@ -58,3 +58,63 @@
         start();
     }
 }
+
+// “Also open by Elena Editor”: the page reports itself now and then, and shows who else has it
+// open (issues/admin/presence.py). Only a warning; the revision check prevents lost updates.
+{
+    function csrfToken() {
+        const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+        return input ? input.value : "";
+    }
+
+    function report(url, leaving) {
+        const body = new FormData();
+        body.append("csrfmiddlewaretoken", csrfToken());
+        if (leaving) {
+            body.append("leave", "1");
+            navigator.sendBeacon(url, body);
+            return Promise.resolve(null);
+        }
+        return fetch(url, { method: "POST", body, credentials: "same-origin" })
+            .then((response) => (response.ok ? response.json() : null))
+            .catch(() => null);
+    }
+
+    function start() {
+        const line = document.querySelector("[data-bell-presence]");
+        if (!line) {
+            return;
+        }
+        const url = line.dataset.bellPresence;
+        const every = Math.max(5, Number(line.dataset.bellPollSeconds) || 20) * 1000;
+        const update = () =>
+            report(url, false).then((answer) => {
+                if (answer) {
+                    line.textContent = answer.sentence;
+                    line.hidden = !answer.sentence;
+                }
+            });
+        let timer = window.setInterval(update, every);
+        document.addEventListener("visibilitychange", () => {
+            if (document.visibilityState === "visible") {
+                update();
+            }
+        });
+        window.addEventListener("pagehide", () => {
+            window.clearInterval(timer);
+            report(url, true);
+        });
+        window.addEventListener("pageshow", (event) => {
+            if (event.persisted) {
+                timer = window.setInterval(update, every);
+                update();
+            }
+        });
+    }
+
+    if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", start);
+    } else {
+        start();
+    }
+}

@@ -958,3 +958,65 @@ def test_index_tells_a_journalist_what_was_returned_to_them(client, journalist, 
     assert f'<a href="{list_url}">Returned to you: 1</a>' in page
     assert "Waiting for review" not in page
     assert len(client.get(list_url).context["cl"].result_list) == 1
+
+
+# Presence -------------------------------------------------------------------------------------
+
+
+def presence_url(obj):
+    return reverse(f"admin:issues_{obj._meta.model_name}_presence", args=[obj.pk])
+
+
+@pytest.fixture
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.usefixtures("_empty_cache")
+@pytest.mark.parametrize("kind", ["story", "issue"])
+def test_change_page_says_who_else_has_it_open(client, editor, second_editor, kind):
+    obj = StoryFactory() if kind == "story" else IssueFactory()
+    url = reverse(f"admin:issues_{kind}_change", args=[obj.pk])
+    login(client, editor)
+    assert "Also open by" not in client.get(url).content.decode()
+    login(client, second_editor)
+
+    page = client.get(url).content.decode()
+
+    assert "Also open by editor" in page
+    login(client, editor)
+    assert client.post(presence_url(obj)).json() == {
+        "others": ["Elena Editor"],
+        "sentence": "Also open by Elena Editor",
+    }
+    login(client, second_editor)
+    assert client.post(presence_url(obj), {"leave": "1"}).json()["others"] == ["editor"]
+    login(client, editor)
+    assert client.post(presence_url(obj)).json()["others"] == []
+
+
+@pytest.mark.usefixtures("_empty_cache")
+def test_presence_forgets_a_page_not_reported_for_a_while(
+    client, editor, second_editor, monkeypatch
+):
+    from issues.admin import presence
+
+    story = StoryFactory()
+    login(client, second_editor)
+    client.post(presence_url(story))
+    later = presence._now() + presence.SEEN_FOR_SECONDS + 1
+    monkeypatch.setattr(presence, "_now", lambda: later)
+    login(client, editor)
+
+    assert client.post(presence_url(story)).json()["others"] == []
+
+
+def test_presence_of_a_colleagues_story_is_not_found(client, journalist, colleagues_story):
+    login(client, journalist)
+
+    assert client.post(presence_url(colleagues_story)).status_code == 404
+    assert client.get(presence_url(colleagues_story)).status_code == 405

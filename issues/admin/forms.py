@@ -1,0 +1,161 @@
+"""The admin's forms: a story, an issue, and the time an issue goes out.
+
+The story and issue forms carry the revision their page was opened at (``based_on_revision``)
+and refuse, under the row's lock, a save based on an older one; the page then shows what the
+other person changed (``issues.admin.base``).
+"""
+
+from datetime import datetime
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..access import issue_is_locked, issue_locked_reason
+from ..models import Block, Issue, Story
+from ..ordering import POSITION, PositionedForm, PositionedInlineForm
+
+# A story's place: set by an editor assembling the issue, not part of the story's text.
+PLACE_FIELDS = frozenset({"issue", POSITION})
+
+# The value a datetime-local input sends and shows.
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def newsroom_zone_label(moment: datetime | None = None) -> str:
+    """“Europe/Riga, UTC+02:00”: the zone schedules are typed and shown in."""
+    local = timezone.localtime(moment or timezone.now())
+    offset = local.strftime("%z")
+    return f"{settings.TIME_ZONE}, UTC{offset[:3]}:{offset[3:]}"
+
+
+class ScheduleForm(forms.Form):
+    """When an issue should go out, typed in the newsroom's zone."""
+
+    publish_at = forms.DateTimeField(
+        label=_("Goes out at"),
+        input_formats=[LOCAL_INPUT_FORMAT, "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT),
+        error_messages={
+            "required": _("Give the date and time the issue should go out."),
+            "invalid": _("Give the date and time as on a calendar, e.g. 2026-01-27 07:00."),
+        },
+    )
+
+
+class IssueForm(forms.ModelForm):
+    # The revision the editor started from: saving over someone else's newer save is refused.
+    based_on_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Issue
+        fields = ("newsletter", "number", "title", "slug", "intro")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on_revision"].initial = self.instance.revision
+        self.stale_seen = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        based_on = cleaned_data.get("based_on_revision")
+        if self.instance.pk is None or based_on is None:
+            return cleaned_data
+        # Locked until the save commits: the inline's reordering locks the same row.
+        current = (
+            Issue.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .order_by()
+            .values_list("revision", flat=True)
+            .first()
+        )
+        if current is not None and current != based_on:
+            self.stale_seen = based_on
+            raise forms.ValidationError(
+                _(
+                    "Someone else changed this issue (now revision %(current)s) after you "
+                    "opened revision %(based_on)s. Your changes were not saved: they are still "
+                    "in the form below, and what changed is shown above. Open the current "
+                    "version, then redo your changes there."
+                ),
+                code="stale",
+                params={"current": current, "based_on": based_on},
+            )
+        return cleaned_data
+
+
+class BlockInlineForm(PositionedInlineForm):
+    class Meta:
+        model = Block
+        fields = (POSITION, "kind", "text")
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "class": "bell-block-text"})}
+
+
+class StoryForm(PositionedForm):
+    # The revision the editor started from: saving over someone else's newer save is refused.
+    based_on_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Story
+        fields = ("headline", "authors", "takeaway", "issue", POSITION)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on_revision"].initial = self.instance.revision
+        self.stale_seen = None
+        if POSITION in self.fields:
+            self.fields[POSITION].help_text = _(
+                "Order in the issue. Leave empty to add at the end."
+            )
+        for name in PLACE_FIELDS & set(self.fields):
+            # The place shown when the form was opened travels with it, so a save can tell a
+            # move the user asked for from a place another editor has changed since.
+            self.fields[name].show_hidden_initial = True
+        if "authors" in self.fields and self.instance.pk:
+            # A byline outlives the author's account: current authors stay selectable, or
+            # the next save would silently drop a departed colleague from the story.
+            field = self.fields["authors"]
+            current = field.queryset.model._default_manager.filter(stories=self.instance)
+            field.queryset = (field.queryset | current).distinct()
+
+    @property
+    def moves_story(self):
+        """Did the user change the issue or the position shown to them?"""
+        return bool(PLACE_FIELDS & set(self.changed_data))
+
+    @property
+    def rewrites_story(self):
+        """Did the user change the story itself (not only its place)?"""
+        return bool(set(self.changed_data) - PLACE_FIELDS - {"based_on_revision"})
+
+    def clean(self):
+        cleaned_data = super().clean()
+        issue = cleaned_data.get("issue")
+        if "issue" in self.changed_data and issue_is_locked(issue):
+            self.add_error("issue", issue_locked_reason(issue))
+        based_on = cleaned_data.get("based_on_revision")
+        if self.instance.pk is None or based_on is None:
+            return cleaned_data
+        # The admin validates inside the save's transaction, so the lock holds until the commit.
+        # No ordering: the default one joins issue and newsletter, which PostgreSQL cannot lock.
+        current = (
+            Story.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .order_by()
+            .values_list("revision", flat=True)
+            .first()
+        )
+        if current is not None and current != based_on:
+            self.stale_seen = based_on
+            raise forms.ValidationError(
+                _(
+                    "Someone else saved this story (now revision %(current)s) after you opened "
+                    "revision %(based_on)s. Your changes were not saved: they are still in the "
+                    "form below, and what the other person changed is shown above. Open the "
+                    "current version, then redo your changes there."
+                ),
+                code="stale",
+                params={"current": current, "based_on": based_on},
+            )
+        return cleaned_data
