@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -225,7 +226,8 @@ class IssueAdmin(
             typed = request.POST.get("publish_at")
             if action == "schedule" and typed and len(typed) <= len("2026-01-27T07:00:00"):
                 joiner = "&" if "?" in response.url else "?"
-                response = HttpResponseRedirect(f"{response.url}{joiner}publish_at={typed}")
+                query = urlencode({"publish_at": typed})
+                response = HttpResponseRedirect(f"{response.url}{joiner}{query}")
             return response
         when = schedule_when(issue.publish_at) if issue.publish_at else ""
         messages.success(request, done % {"issue": issue, "when": when})

@@ -38,7 +38,7 @@ from ..services import (
     story_return,
     story_submit,
 )
-from ..workflow import ISSUE_LOCKED_STATUSES, STORY_TRANSITIONS
+from ..workflow import STORY_TRANSITIONS
 from .base import (
     SortableInline,
     SortableInlinesAdmin,
@@ -347,14 +347,8 @@ class StoryAdmin(
         self._issue_lost_stories(request, {issue_id})
 
     def delete_queryset(self, request, queryset):
-        locked = queryset.filter(issue__status__in=ISSUE_LOCKED_STATUSES)
-        if locked.exists():
-            messages.error(
-                request,
-                gettext("Not deleted, because their issue is scheduled or sent: %(stories)s.")
-                % {"stories": ", ".join(f"“{story.headline}”" for story in locked)},
-            )
-            queryset = queryset.exclude(pk__in=locked.values("pk"))
+        # Stories of a scheduled issue never get here: has_delete_permission refuses them, and
+        # with them the whole "delete selected" action.
         issue_ids = set(queryset.exclude(issue=None).values_list("issue_id", flat=True))
         super().delete_queryset(request, queryset)
         self._issue_lost_stories(request, issue_ids)

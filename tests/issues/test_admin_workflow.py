@@ -1020,3 +1020,134 @@ def test_presence_of_a_colleagues_story_is_not_found(client, journalist, colleag
 
     assert client.post(presence_url(colleagues_story)).status_code == 404
     assert client.get(presence_url(colleagues_story)).status_code == 405
+
+
+# Reverting and deleting issues' contents --------------------------------------------------------
+
+
+def test_issue_revert_keeps_status_and_schedule_and_needs_approval_again(
+    client, editor, approved_issue
+):
+    login(client, editor)
+    url = issue_change_url(approved_issue)
+    save_change_page(client, url)  # the version to come back to
+    old = Version.objects.get_for_object(approved_issue).first()
+    save_change_page(client, url, title="A new title")
+    approved_issue.refresh_from_db()
+    assert (approved_issue.status, approved_issue.revision) == (DRAFT, 2)
+    step(client, approved_issue, "approve")
+    revert_url = reverse("admin:issues_issue_revision", args=[approved_issue.pk, old.pk])
+
+    preview = changeform_data(client.get(revert_url))
+    assert preview["based_on_revision"] == "2"
+    response = client.post(revert_url, preview)
+
+    assert response.status_code == 302
+    approved_issue.refresh_from_db()
+    # The old title, but not the old approval: the revert is an edit.
+    assert approved_issue.title == "The Kremlin view"
+    assert (approved_issue.status, approved_issue.revision) == (DRAFT, 3)
+    assert approved_issue.events.first().action == "reopen"
+
+
+def test_issue_revert_of_a_scheduled_issue_is_refused(client, editor, scheduled_issue):
+    login(client, editor)
+    with reversion.create_revision():
+        scheduled_issue.save()
+    old = Version.objects.get_for_object(scheduled_issue).get()
+    revert_url = reverse("admin:issues_issue_revision", args=[scheduled_issue.pk, old.pk])
+
+    response = client.get(revert_url)
+
+    assert response.status_code == 302
+    assert "is scheduled: unschedule it first." in messages_after(response)[-1]
+    scheduled_issue.refresh_from_db()
+    assert scheduled_issue.status == "scheduled"
+
+
+def test_stale_issue_revert_is_refused(client, editor, second_editor, approved_issue):
+    login(client, editor)
+    url = issue_change_url(approved_issue)
+    save_change_page(client, url)
+    old = Version.objects.get_for_object(approved_issue).first()
+    revert_url = reverse("admin:issues_issue_revision", args=[approved_issue.pk, old.pk])
+    preview = changeform_data(client.get(revert_url))
+    login(client, second_editor)
+    save_change_page(client, url, title="Elena's title")
+    login(client, editor)
+
+    response = client.post(revert_url, {**preview, "title": "Mine"})
+
+    assert response.url == f"{url}?since=1"
+    assert "Nothing was reverted" in messages_after(response)[-1]
+    approved_issue.refresh_from_db()
+    assert approved_issue.title == "Elena's title"
+
+
+def test_deleting_a_story_reopens_its_approved_issue(client, editor, approved_issue):
+    story = approved_issue.stories.get(headline="Second story")
+    login(client, editor)
+
+    response = client.post(reverse("admin:issues_story_delete", args=[story.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    approved_issue.refresh_from_db()
+    assert (approved_issue.status, approved_issue.revision) == (DRAFT, 2)
+
+
+def test_deleting_selected_stories_refuses_those_of_a_scheduled_issue(
+    client, editor, scheduled_issue
+):
+    kept = scheduled_issue.stories.get()
+    loose = story_in(DRAFT, issue=None, position=None, headline="Loose draft")
+    login(client, editor)
+    url = reverse("admin:issues_story_changelist")
+    selected = {"action": "delete_selected", "_selected_action": [kept.pk, loose.pk]}
+
+    confirmation = client.post(url, selected).content.decode()
+    response = client.post(url, {**selected, "post": "yes"})
+
+    assert "Cannot delete stories" in confirmation
+    assert response.status_code == 403
+    assert Story.objects.filter(pk__in=[kept.pk, loose.pk]).count() == 2
+
+
+def test_recovering_a_story_into_a_scheduled_issue_is_refused(client, editor, journalist):
+    issue = issue_in(DRAFT, title="Will be scheduled")
+    story = story_in(APPROVED, authors=[journalist], issue=issue, position=1, headline="Gone")
+    versioned(story)
+    login(client, editor)
+    client.post(reverse("admin:issues_story_delete", args=[story.pk]), {"post": "yes"})
+    Issue.objects.filter(pk=issue.pk).update(status="scheduled", publish_at=in_hours(3))
+    deleted = Version.objects.get_deleted(Story).get()
+
+    response = client.post(reverse("admin:issues_story_recover", args=[deleted.pk]), {})
+
+    assert response.status_code == 302
+    assert "is scheduled: unschedule it first." in messages_after(response)[-1]
+    assert not Story.objects.filter(headline="Gone").exists()
+
+
+def test_recovered_approved_story_comes_back_in_review(client, editor, journalist):
+    story = story_in(APPROVED, authors=[journalist], issue=None, position=None, headline="Back")
+    versioned(story)
+    login(client, editor)
+    client.post(reverse("admin:issues_story_delete", args=[story.pk]), {"post": "yes"})
+    deleted = Version.objects.get_deleted(Story).get()
+    recover_url = reverse("admin:issues_story_recover", args=[deleted.pk])
+
+    response = client.post(recover_url, changeform_data(client.get(recover_url)))
+
+    assert response.status_code == 302
+    assert Story.objects.get(headline="Back").status == SUBMITTED
+
+
+def test_refused_schedule_keeps_the_time_that_was_typed(client, editor):
+    issue = issue_in(APPROVED, title="Empty")
+    login(client, editor)
+
+    response = step(client, issue, "schedule", publish_at="2099-01-27T07:00")
+    page = client.get(response.url).content.decode()
+
+    assert response.url == f"{issue_change_url(issue)}?publish_at=2099-01-27T07%3A00"
+    assert 'value="2099-01-27T07:00"' in page
