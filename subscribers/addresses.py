@@ -47,10 +47,15 @@ def email_normalise(value: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
         raise EmailAddressError(_("Enter a valid email address."), code="invalid")
-    try:
-        ascii_domain = idna.encode(domain.rstrip("."), uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
-        raise EmailAddressError(_("Enter a valid email address."), code="invalid") from None
+    domain = domain.rstrip(".")
+    if domain.isascii():
+        # Most domains: the validator below checks the labels; idna would only lower-case.
+        ascii_domain = domain
+    else:
+        try:
+            ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            raise EmailAddressError(_("Enter a valid email address."), code="invalid") from None
     address = f"{local.lower()}@{ascii_domain.lower()}"
     if len(address) > EMAIL_MAX_LENGTH:
         raise EmailAddressError(_("This email address is too long."), code="max_length")
@@ -81,5 +86,10 @@ def suppression_hash(address: str) -> str:
     A bare hash of an address can be reversed by hashing a list of addresses; a keyed one
     cannot without the key, which lives in the environment, not in the database.
     """
+    return suppression_hash_normalised(email_normalise(address))
+
+
+def suppression_hash_normalised(address: str) -> str:
+    """``suppression_hash`` of an address already in normal form (saves a second parse)."""
     key = settings.SUBSCRIBERS_SUPPRESSION_KEY.encode("utf-8")
-    return hmac.new(key, email_normalise(address).encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, address.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,0 +1,190 @@
+"""import_subscribers and export_subscribers: Ghost's columns, bad rows by line, idempotent."""
+
+import csv
+import io
+import random
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from subscribers.csv_io import GHOST_COLUMNS
+from subscribers.models import Subscriber, Subscription
+from subscribers.services import address_suppress
+from tests.factories import NewsletterFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def ghost_row(n, **overrides):
+    row = {
+        "email": f"Member{n}@Example.org",
+        "name": f"Member {n}",
+        "note": "",
+        "subscribed_to_emails": "true" if n % 4 else "false",
+        "complimentary_plan": "true" if n % 50 == 0 else "false",
+        "stripe_customer_id": f"cus_{n}" if n % 10 == 0 else "",
+        "created_at": "2023-05-04T10:11:12.000Z",
+        "deleted_at": "",
+        "labels": "import-2023, vip" if n % 7 == 0 else "",
+        "tiers": "",
+    }
+    row.update(overrides)
+    return row
+
+
+def write_csv(path, rows, columns=GHOST_COLUMNS):
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_import_ghost_csv_of_10000_rows_with_bad_rows(tmp_path, newsletter):
+    rows = [ghost_row(n) for n in range(1, 10_001)]
+    # Line numbers: the header is line 1, so rows[i] is on line i + 2.
+    rows[9]["email"] = "not an address"  # line 11
+    rows[99]["email"] = rows[0]["email"].upper()  # line 101: same as line 2
+    rows[199]["deleted_at"] = "2024-01-01T00:00:00.000Z"  # line 201
+    rows[299]["subscribed_to_emails"] = "perhaps"  # line 301
+    rows[399]["created_at"] = "last Tuesday"  # line 401
+    rows[499]["name"] = "Evil\r\nBcc: all@example.org"  # line 501
+    rows[599]["email"] = "x@example.org\nBcc: all@example.org"
+    path = write_csv(tmp_path / "members.csv", rows)
+
+    out, err = run("import_subscribers", str(path))
+
+    assert Subscriber.objects.count() == 10_000 - 7
+    expected_active = sum(
+        1
+        for i, row in enumerate(rows)
+        if row["subscribed_to_emails"] == "true" and i not in {9, 99, 199, 299, 399, 499, 599}
+    )
+    assert Subscriber.objects.filter(status="active").count() == expected_active
+    assert Subscription.objects.filter(status="active").count() == expected_active
+    assert not Subscriber.objects.filter(status="active", consent_at__isnull=True).exists()
+    assert f"Imported {10_000 - 7} subscribers ({expected_active} active)" in out
+    for message in [
+        "members.csv: line 11: not a valid email address",
+        "members.csv: line 101: the same address as line 2",
+        "members.csv: line 201: deleted in Ghost",
+        "members.csv: line 301: subscribed_to_emails must be true or false",
+        "members.csv: line 401: created_at is not a date and time",
+        "members.csv: line 501: A name must be a single line of text.",
+        "members.csv: line 602: not a valid email address",  # line 501 spans two lines
+    ]:
+        assert message in err
+    assert "[##############################]" in err  # the progress bar, on stderr
+    member = Subscriber.objects.get(email="member50@example.org")
+    assert (member.tier, member.stripe_customer_id) == ("complimentary", "cus_50")
+    assert Subscriber.objects.get(email="member20@example.org").tier == "paid"
+    assert Subscriber.objects.get(email="member4@example.org").status == "pending"
+    assert Subscriber.objects.get(email="member1@example.org").consent_method == "import"
+
+    # Importing the same file again adds nothing.
+    out, err = run("import_subscribers", str(path))
+    assert Subscriber.objects.count() == 10_000 - 7
+    assert "Imported 0 subscribers" in out
+    assert f"{10_000 - 7} existing" in out
+
+
+def test_import_plain_email_name_csv_waits_for_consent(tmp_path, newsletter):
+    path = tmp_path / "plain.csv"
+    path.write_text("email,name\nanna@example.com,Anna\nboris@пример.рф,Борис\n", encoding="utf-8")
+    out, _ = run("import_subscribers", str(path))
+    assert "Imported 2 subscribers (0 active)" in out
+    assert set(Subscriber.objects.values_list("email", "status")) == {
+        ("anna@example.com", "pending"),
+        ("boris@xn--e1afmkfd.xn--p1ai", "pending"),
+    }
+    assert not Subscription.objects.exists()
+
+
+def test_import_skips_suppressed_addresses(tmp_path, newsletter):
+    address_suppress(email="gone@example.com", reason="complaint")
+    path = write_csv(tmp_path / "m.csv", [ghost_row(1, email="Gone@Example.com"), ghost_row(2)])
+    _, err = run("import_subscribers", str(path))
+    assert "line 2: the address is suppressed" in err
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["member2@example.org"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"email,name\nanna@example.com,Anna\nbob@example.com,B\xe9b\n", "line 3: not valid UTF-8"),
+        (b"mail,full name\nanna@example.com,Anna\n", "line 1: missing column 'email'"),
+        (b"", "the file is empty"),
+        (b"email,name\nanna@example.com,\x00Anna\n", "line 2: the file contains NUL bytes"),
+        (b'email,name\nanna@example.com,"Anna\nbob@example.com,Bob\n', "unexpected end of data"),
+    ],
+)
+def test_import_unreadable_file_writes_nothing(tmp_path, newsletter, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as error:
+        run("import_subscribers", str(path))
+    assert message in str(error.value)
+    assert "nothing was imported" in str(error.value)
+    assert not Subscriber.objects.exists()
+
+
+def test_import_needs_a_newsletter_when_there_are_several(tmp_path, newsletter):
+    NewsletterFactory(slug="daily", name="Daily")
+    path = write_csv(tmp_path / "m.csv", [ghost_row(1)])
+    with pytest.raises(CommandError, match="--newsletter"):
+        run("import_subscribers", str(path))
+    run("import_subscribers", str(path), "--newsletter", "daily")
+    assert Subscription.objects.get().newsletter.slug == "daily"
+
+
+def test_import_missing_file_is_a_clear_error(tmp_path, newsletter):
+    with pytest.raises(CommandError, match="No such file"):
+        run("import_subscribers", str(tmp_path / "nope.csv"))
+
+
+def test_export_writes_ghost_columns_and_reads_back(tmp_path, newsletter):
+    rows = [ghost_row(n) for n in range(1, 21)]
+    rows[0]["name"] = '=HYPERLINK("http://evil.example")'
+    run("import_subscribers", str(write_csv(tmp_path / "in.csv", rows)))
+    before = sorted(
+        Subscriber.objects.values_list("email", "name", "status", "tier", "labels", "created_at")
+    )
+
+    out, _ = run("export_subscribers")
+    exported = list(csv.DictReader(io.StringIO(out)))
+    assert list(exported[0].keys()) == GHOST_COLUMNS
+    assert len(exported) == 20
+    by_email = {row["email"]: row for row in exported}
+    assert by_email["member1@example.org"]["name"].startswith("'=")  # no formula in a spreadsheet
+    assert by_email["member1@example.org"]["subscribed_to_emails"] == "true"
+    assert by_email["member4@example.org"]["subscribed_to_emails"] == "false"
+
+    (tmp_path / "out.csv").write_text(out, encoding="utf-8")
+    Subscriber.objects.all().delete()
+    run("import_subscribers", str(tmp_path / "out.csv"))
+    after = sorted(
+        Subscriber.objects.values_list("email", "name", "status", "tier", "labels", "created_at")
+    )
+    assert after == before
+
+
+def test_export_to_a_file(tmp_path, newsletter):
+    run("import_subscribers", str(write_csv(tmp_path / "in.csv", [ghost_row(1)])))
+    _, err = run("export_subscribers", "--output", str(tmp_path / "out.csv"))
+    assert "Exported 1 subscribers" in err
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").startswith(",".join(GHOST_COLUMNS))
+
+
+def test_import_rows_in_random_order_are_still_reported_by_line(tmp_path, newsletter):
+    rows = [ghost_row(n) for n in range(1, 101)]
+    random.Random(4).shuffle(rows)
+    rows[42]["email"] = "broken@"
+    path = write_csv(tmp_path / "m.csv", rows)
+    _, err = run("import_subscribers", str(path))
+    assert "line 44: not a valid email address" in err
