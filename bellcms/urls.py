@@ -11,4 +11,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("", include("subscribers.urls")),
+    # ESP tracking webhooks (bounces, complaints): see docs/subscribers.md.
+    path("anymail/", include("anymail.urls")),
 ]

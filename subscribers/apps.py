@@ -6,3 +6,11 @@ class SubscribersConfig(AppConfig):
 
     name = "subscribers"
     verbose_name = "Subscribers"
+
+    def ready(self):
+        # anymail's webhooks must not know this app; the signal connects them.
+        from anymail.signals import tracking
+
+        from .bounces import tracking_received
+
+        tracking.connect(tracking_received, dispatch_uid="subscribers.bounces")

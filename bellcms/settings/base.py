@@ -4,6 +4,7 @@ The variables an operator sets are listed in README.md ("Configuration").
 """
 
 import hashlib
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "reversion",
+    "anymail",
     "bellcms",
     "issues",
     "sources",
@@ -154,3 +156,12 @@ SUBSCRIBERS_MAX_FORM_BYTES = 64 * 1024
 # the domain of List-Id (default: the sender's domain).
 SUBSCRIBERS_UNSUBSCRIBE_MAILTO = env.str("SUBSCRIBERS_UNSUBSCRIBE_MAILTO", default="")
 SUBSCRIBERS_LIST_ID_DOMAIN = env.str("SUBSCRIBERS_LIST_ID_DOMAIN", default="")
+# import_subscribers refuses files larger than this before reading them.
+SUBSCRIBERS_IMPORT_MAX_BYTES = env.int("SUBSCRIBERS_IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
+# django-anymail: ESP backends (EMAIL_BACKEND="anymail.backends.…") and tracking webhooks at
+# /anymail/<esp>/tracking/, protected by HTTP basic auth "user:password". Unset, a random
+# secret nobody knows: every webhook call is refused rather than accepted unauthenticated.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+    or f"unset:{secrets.token_urlsafe(32)}",
+}

@@ -1,0 +1,122 @@
+"""Bounces and complaints from ESP webhooks (django-anymail) become suppressions."""
+
+import base64
+import json
+
+import pytest
+from anymail.signals import AnymailTrackingEvent, tracking
+from django.test import override_settings
+
+from subscribers.models import Subscriber
+from subscribers.services import address_is_suppressed
+from tests.factories import SubscriptionFactory
+
+pytestmark = pytest.mark.django_db
+SECRET = "anymail:s3cret-webhook-pass"
+
+
+@pytest.fixture
+def subscriber(newsletter):
+    return SubscriptionFactory(
+        newsletter=newsletter, subscriber__email="anna@example.com"
+    ).subscriber
+
+
+def send(event_type, recipient="Anna@Example.com", **kwargs):
+    event = AnymailTrackingEvent(event_type=event_type, recipient=recipient, **kwargs)
+    tracking.send(sender=object, event=event, esp_name="TestESP")
+
+
+def test_hard_bounce_suppresses(subscriber):
+    send("bounced", mta_response="550 5.1.1 <anna@example.com>: user unknown")
+    subscriber.refresh_from_db()
+    assert subscriber.status == "bounced"
+    assert subscriber.subscriptions.get().status == "unsubscribed"
+    assert address_is_suppressed(email="anna@example.com")
+
+
+def test_complaint_suppresses(subscriber):
+    send("complained")
+    subscriber.refresh_from_db()
+    assert subscriber.status == "complained"
+    assert address_is_suppressed(email="anna@example.com")
+
+
+def test_three_soft_bounces_in_a_row_suppress(subscriber):
+    send("deferred", mta_response="451 4.2.0 mailbox busy")
+    send("bounced", mta_response="452 4.2.2 mailbox full")
+    subscriber.refresh_from_db()
+    assert (subscriber.soft_bounces, subscriber.status) == (2, "active")
+    send("bounced", esp_event={"Type": "SoftBounce"})
+    subscriber.refresh_from_db()
+    assert subscriber.status == "bounced"
+    assert address_is_suppressed(email="anna@example.com")
+
+
+def test_a_delivery_resets_the_soft_bounce_count(subscriber):
+    send("deferred")
+    send("deferred")
+    send("delivered")
+    send("deferred")
+    send("deferred")
+    subscriber.refresh_from_db()
+    assert (subscriber.soft_bounces, subscriber.status) == (2, "active")
+    assert not address_is_suppressed(email="anna@example.com")
+
+
+def test_esp_unsubscribe_and_unknown_recipients(subscriber):
+    send("opened")
+    send("bounced", recipient="not an address")
+    send("complained", recipient="stranger@example.com")
+    assert address_is_suppressed(email="stranger@example.com")
+    send("unsubscribed")
+    subscriber.refresh_from_db()
+    assert subscriber.status == "unsubscribed"
+
+
+def postmark_bounce(client, kind, auth=SECRET):
+    payload = {
+        "RecordType": "Bounce",
+        "Type": kind,
+        "TypeCode": 1 if kind == "HardBounce" else 4096,
+        "Email": "anna@example.com",
+        "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+        "Description": "The server was unable to deliver your message.",
+        "Details": "smtp;550 5.1.1 The email account does not exist.",
+        "BouncedAt": "2026-11-27T10:00:00Z",
+        "Tag": "",
+        "Metadata": {},
+    }
+    headers = {}
+    if auth:
+        headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    return client.post(
+        "/anymail/postmark/tracking/",
+        json.dumps(payload),
+        content_type="application/json",
+        **headers,
+    )
+
+
+@override_settings(ANYMAIL={"WEBHOOK_SECRET": SECRET})
+def test_postmark_webhook_hard_bounce_suppresses(client, subscriber):
+    assert postmark_bounce(client, "HardBounce").status_code == 200
+    assert address_is_suppressed(email="anna@example.com")
+    assert Subscriber.objects.get().status == "bounced"
+
+
+@override_settings(ANYMAIL={"WEBHOOK_SECRET": SECRET})
+def test_postmark_webhook_soft_bounce_is_counted(client, subscriber):
+    assert postmark_bounce(client, "SoftBounce").status_code == 200
+    subscriber.refresh_from_db()
+    assert (subscriber.soft_bounces, subscriber.status) == (1, "active")
+
+
+def test_webhook_refused_without_the_secret(client, subscriber):
+    assert postmark_bounce(client, "HardBounce", auth=None).status_code in {400, 401, 403}
+    assert postmark_bounce(client, "HardBounce", auth="anymail:guess").status_code in {
+        400,
+        401,
+        403,
+    }
+    assert not address_is_suppressed(email="anna@example.com")
