@@ -9,8 +9,9 @@ class SubscribersConfig(AppConfig):
 
     def ready(self):
         # anymail's webhooks must not know this app; the signal connects them.
-        from anymail.signals import tracking
+        from anymail.signals import inbound, tracking
 
-        from .bounces import tracking_received
+        from .bounces import inbound_received, tracking_received
 
         tracking.connect(tracking_received, dispatch_uid="subscribers.bounces")
+        inbound.connect(inbound_received, dispatch_uid="subscribers.mailto_unsubscribe")

@@ -101,3 +101,25 @@ def tracking_received(sender, event, esp_name, **kwargs):
     """Receiver of ``anymail.signals.tracking``."""
     outcome = tracking_event_apply(event=event, esp_name=esp_name)
     logger.info("ESP %s tracking event %s: %s", esp_name, event.event_type, outcome)
+
+
+_UNSUBSCRIBE_SUBJECT = re.compile(r"\bunsubscribe\s+(\S+)", re.IGNORECASE)
+
+
+def inbound_received(sender, event, esp_name, **kwargs):
+    """Receiver of ``anymail.signals.inbound``: the mailto: of List-Unsubscribe.
+
+    The subject carries the same signed token as the https link; a message without a valid
+    one changes nothing. The sender's address is not trusted (it is easily forged).
+    """
+    from .services import subscriber_unsubscribe
+    from .tokens import TokenInvalid
+
+    message = getattr(event, "message", None)
+    match = _UNSUBSCRIBE_SUBJECT.search(str(getattr(message, "subject", "") or ""))
+    if not match:
+        return
+    try:
+        subscriber_unsubscribe(token=match.group(1))
+    except TokenInvalid:
+        logger.info("ESP %s inbound unsubscribe with an invalid token", esp_name)

@@ -120,3 +120,37 @@ def test_webhook_refused_without_the_secret(client, subscriber):
         403,
     }
     assert not address_is_suppressed(email="anna@example.com")
+
+
+def test_mailto_unsubscribe_through_inbound_mail(subscriber, newsletter):
+    from urllib.parse import unquote
+
+    from anymail.inbound import AnymailInboundMessage
+    from anymail.signals import AnymailInboundEvent, inbound
+
+    from issues.rendering import issue_render
+    from subscribers.issue_email import issue_message_for_subscriber
+    from tests.factories import StoryFactory
+
+    issue = StoryFactory(issue__newsletter=newsletter).issue
+    message = issue_message_for_subscriber(
+        rendered=issue_render(issue=issue), issue=issue, subscriber=subscriber
+    )
+    mailto = message.extra_headers["List-Unsubscribe"].split(", <mailto:")[1].rstrip(">")
+    subject = unquote(mailto.split("?subject=")[1])
+
+    forged = AnymailInboundMessage.construct(subject="unsubscribe WyJmb3JnZWQiXQ:1x:abc")
+    inbound.send(
+        sender=object,
+        event=AnymailInboundEvent(event_type="inbound", message=forged),
+        esp_name="TestESP",
+    )
+    assert subscriber.subscriptions.get().status == "active"
+
+    genuine = AnymailInboundMessage.construct(subject=subject)
+    inbound.send(
+        sender=object,
+        event=AnymailInboundEvent(event_type="inbound", message=genuine),
+        esp_name="TestESP",
+    )
+    assert subscriber.subscriptions.get().status == "unsubscribed"
