@@ -1,8 +1,11 @@
 """Production: every secret and address comes from the environment; nothing has a default.
 
-Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL, EMAIL_URL, CACHE_URL.
+Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL, EMAIL_URL, CACHE_URL,
+BELLCMS_BASE_URL and SUBSCRIBERS_SUPPRESSION_KEY.
 CACHE_URL must name a cache that web and worker processes share (Redis): the admin's worker
-status, and later the rate limits, depend on it.
+status and the sign-up rate limits depend on it. The suppression key must not follow
+SECRET_KEY: rotating that would make every stored suppression unmatchable, and people who
+asked never to be mailed again would be.
 """
 
 import environ
@@ -20,6 +23,8 @@ _REQUIRED = (
     "CELERY_BROKER_URL",
     "EMAIL_URL",
     "CACHE_URL",
+    "BELLCMS_BASE_URL",
+    "SUBSCRIBERS_SUPPRESSION_KEY",
 )
 for _name in _REQUIRED:
     if not env.str(_name, default=""):
@@ -28,6 +33,12 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):  # noqa
     raise environ.ImproperlyConfigured(
         "CACHE_URL must name a cache shared by all processes, such as redis://host:6379/1."
     )
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# One-click unsubscribe (RFC 8058) and every link in an email need https; a local trial
+# without TLS (SECURE_SSL_REDIRECT=false) may use http.
+if SECURE_SSL_REDIRECT and not BELLCMS_BASE_URL.startswith("https://"):  # noqa: F405
+    raise environ.ImproperlyConfigured("BELLCMS_BASE_URL must start with https://.")
 
 # gunicorn serves the static files itself, compressed and cached forever under hashed names.
 MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405
@@ -42,7 +53,6 @@ STORAGES = {
 }
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 # Preloading is a commitment to https for every subdomain; set false if that cannot hold.

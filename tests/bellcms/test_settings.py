@@ -20,6 +20,8 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp://127.0.0.1:25",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "BELLCMS_BASE_URL": "https://news.example.org",
+    "SUBSCRIBERS_SUPPRESSION_KEY": secrets.token_urlsafe(32),
 }
 
 
@@ -39,9 +41,7 @@ def test_production_check_deploy_passes_with_production_variables(tmp_path):
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "DATABASE_URL", "EMAIL_URL", "CELERY_BROKER_URL"]
-)
+@pytest.mark.parametrize("missing", [key for key in PRODUCTION if key != "DJANGO_SETTINGS_MODULE"])
 def test_production_refuses_to_start_without_a_variable(tmp_path, missing):
     env = {key: value for key, value in PRODUCTION.items() if key != missing}
     result = manage("check", tmp_path=tmp_path, **env)
@@ -74,6 +74,13 @@ def test_production_refuses_a_cache_each_process_keeps_to_itself(tmp_path):
     assert "CACHE_URL must name a cache shared by all processes" in result.stderr
 
 
+def test_production_links_in_emails_must_be_https(tmp_path):
+    env = {**PRODUCTION, "BELLCMS_BASE_URL": "http://news.example.org"}
+    result = manage("check", tmp_path=tmp_path, **env)
+    assert result.returncode != 0
+    assert "BELLCMS_BASE_URL must start with https://" in result.stderr
+
+
 def test_suite_runs_on_the_database_named_by_database_url(db):
     url = os.environ["DATABASE_URL"]
     assert connection.vendor == ("postgresql" if url.startswith("postgres") else "sqlite")
@@ -100,7 +107,16 @@ def test_docker_compose_describes_the_full_stack_with_the_same_variables():
     app_services = [services[name] for name in ("web", "worker", "beat")]
     environments = [service["environment"] for service in app_services]
     assert environments[0] == environments[1] == environments[2]
-    required = {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"}
+    required = {
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "EMAIL_URL",
+        "CACHE_URL",
+        "BELLCMS_BASE_URL",
+        "SUBSCRIBERS_SUPPRESSION_KEY",
+    }
     assert required <= set(environments[0])
     assert environments[0]["DJANGO_SETTINGS_MODULE"] == "bellcms.settings.production"
     assert "gunicorn" in services["web"]["command"]
