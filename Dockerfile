@@ -18,6 +18,7 @@ COPY manage.py ./
 RUN pip install --no-cache-dir . \
  && SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     CELERY_BROKER_URL=memory:// EMAIL_URL=dummymail:// CACHE_URL=redis://build:6379/1 \
+    BELLCMS_BASE_URL=https://build SUBSCRIBERS_SUPPRESSION_KEY=build \
     python manage.py collectstatic --no-input \
  && useradd --system --home /var/lib/bellcms bellcms && mkdir -p /var/lib/bellcms \
  && chown bellcms /var/lib/bellcms
