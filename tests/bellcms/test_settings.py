@@ -1,6 +1,7 @@
 """Configuration comes from the environment only, and production is safe by default."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -123,3 +124,12 @@ def test_docker_compose_describes_the_full_stack_with_the_same_variables():
     assert services["worker"]["command"][:4] == ["celery", "-A", "bellcms", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "bellcms", "beat"]
     assert environments[0]["EMAIL_URL"].endswith("smtp://mailpit:1025}")
+
+
+def test_image_build_sets_every_variable_production_requires(tmp_path):
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    build_step = dockerfile[dockerfile.index("RUN pip install") : dockerfile.index("collectstatic")]
+    build_env = dict(re.findall(r"\b([A-Z_]+)=(\S+)", build_step))
+    env = {"DJANGO_SETTINGS_MODULE": "bellcms.settings.production", **build_env}
+    result = manage("check", tmp_path=tmp_path, **env)
+    assert result.returncode == 0, result.stderr
