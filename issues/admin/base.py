@@ -167,6 +167,14 @@ class WorkflowPageMixin:
         others = presence_report(obj=obj, user=request.user, leaving="leave" in request.POST)
         return JsonResponse({"others": others, "sentence": presence_sentence(others)})
 
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except WorkflowError as error:
+            # Raised inside the save's transaction, which has been rolled back.
+            messages.error(request, error.message)
+            return HttpResponseRedirect(request.get_full_path())
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST":
             refused = self._refuse_save_of_a_read_only_page(request, object_id)

@@ -153,7 +153,8 @@ class StoryRevertMixin:
         except WorkflowError as error:
             if live is None:
                 messages.error(request, error.message)
-                return HttpResponseRedirect(reverse(f"{self.admin_site.name}:index"))
+                recoverlist = f"{self.admin_site.name}:issues_story_recoverlist"
+                return HttpResponseRedirect(reverse(recoverlist))
             return self._refused(request, error, live, seen=seen)
         return response
 

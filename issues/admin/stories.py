@@ -7,6 +7,8 @@ review, because approval belongs to a revision. The workflow buttons call the se
 status is never set here. Journalists see and open only the stories they write.
 """
 
+from functools import partial
+
 import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -174,9 +176,11 @@ class StoryAdmin(
         # As stored: a refused form's instance carries the values that were posted.
         story = Story.objects.select_related("issue").get(pk=obj.pk)
         events = list(story.events.select_related("actor")[:EVENT_LOG_LENGTH])
-        returned = None
+        returned = []
         if story.status == StoryStatus.RETURNED:
-            returned = story.events.filter(action="return").select_related("actor").first()
+            # The comment the authors are working on: the latest return, shown above the form.
+            returned = story.events.filter(action="return").select_related("actor")[:1]
+        rows = partial(event_rows, transitions=STORY_TRANSITIONS, statuses=StoryStatus)
         return {
             "kind": "story",
             "status": story.status,
@@ -194,12 +198,8 @@ class StoryAdmin(
                 if self.has_change_permission(request, story)
                 else self.edit_refusal(request, story)
             ),
-            "returned": event_rows([returned], transitions=STORY_TRANSITIONS, statuses=StoryStatus)[
-                0
-            ]
-            if returned
-            else None,
-            "events": event_rows(events, transitions=STORY_TRANSITIONS, statuses=StoryStatus),
+            "returned": next(iter(rows(returned)), None),
+            "events": rows(events),
             "issue": story.issue,
             "issue_schedule": schedule_describe(story.issue) if story.issue else "",
         }
@@ -302,6 +302,7 @@ class StoryAdmin(
 
     def _story_edited(self, request, story):
         was = story.status
+        issue_was = story.issue.status if story.issue_id else None
         story_edited(story=story, acting_user=request.user)
         if was == StoryStatus.APPROVED and story.status != was:
             messages.warning(
@@ -311,6 +312,17 @@ class StoryAdmin(
                     "to be approved again."
                 ),
             )
+        if issue_was is not None:
+            issue = Issue.objects.get(pk=story.issue_id)
+            if issue.status != issue_was:
+                self._issue_reopened(request, issue)
+
+    def _issue_reopened(self, request, issue):
+        messages.warning(
+            request,
+            gettext("The issue “%(issue)s” changed and is back in draft: approve it again.")
+            % {"issue": issue},
+        )
 
     def _issue_edited(self, request, issue):
         was = issue.status
@@ -318,11 +330,7 @@ class StoryAdmin(
         if reversion.is_active():
             reversion.add_to_revision(issue)
         if was != issue.status:
-            messages.warning(
-                request,
-                gettext("The issue “%(issue)s” changed and is back in draft: approve it again.")
-                % {"issue": issue},
-            )
+            self._issue_reopened(request, issue)
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)

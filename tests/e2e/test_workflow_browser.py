@@ -21,6 +21,7 @@ RETURNED_SCREENSHOT = "/tmp/bellcms-workflow-returned.png"
 ISSUE_SCREENSHOT = "/tmp/bellcms-workflow-issue.png"
 CALENDAR_SCREENSHOT = "/tmp/bellcms-workflow-calendar.png"
 CONFLICT_SCREENSHOT = "/tmp/bellcms-workflow-conflict.png"
+INDEX_SCREENSHOT = "/tmp/bellcms-workflow-index.png"
 
 HEADLINE = "Putin-Trump talks: What to expect"
 BULLETS = [
@@ -92,6 +93,7 @@ def test_the_newsrooms_whole_day(page, chromium, live_server, editor, journalist
     with second_browser(chromium) as desk:
         # The editor finds it waiting and returns it with a comment.
         log_in(desk, live_server, editor)
+        desk.screenshot(path=INDEX_SCREENSHOT, full_page=True)
         desk.get_by_role("link", name="Waiting for review: 1 story").click()
         desk.get_by_role("link", name=HEADLINE).click()
         desk.get_by_text("Return to the author…").click()

@@ -406,7 +406,9 @@ def test_editing_an_approved_story_reopens_it_and_its_issue(client, editor, appr
     assert (story.status, approved_issue.status) == (SUBMITTED, DRAFT)
     assert story.events.get().action == "reopen"
     assert approved_issue.events.get().action == "reopen"
-    assert "needs to be approved again" in " ".join(messages_after(response))
+    told = " ".join(messages_after(response))
+    assert "needs to be approved again" in told
+    assert f"The issue “{approved_issue}” changed and is back in draft" in told
 
 
 def test_saving_an_approved_story_unchanged_keeps_it_approved(client, editor, approved_issue):
