@@ -596,6 +596,38 @@ def test_issue_page_shows_the_steps_the_person_may_take_now(client, people, role
     assert buttons(page) == ISSUE_BUTTONS[(role, state)]
 
 
+ISSUE_STEPS = {
+    "approve": ({DRAFT}, APPROVED),
+    "schedule": ({APPROVED, "scheduled"}, "scheduled"),
+    "unschedule": ({"scheduled"}, APPROVED),
+}
+
+
+@pytest.mark.parametrize("action", list(ISSUE_STEPS))
+@pytest.mark.parametrize("state", [DRAFT, APPROVED, "scheduled", "sent"])
+@pytest.mark.parametrize("role", ["editor", "author", "keeper"])
+def test_issue_step_through_the_admin_is_taken_or_refused_with_a_message(
+    client, people, action, state, role
+):
+    issue = issue_in(state, publish_at=in_hours(2) if state == "scheduled" else None)
+    story_in(APPROVED, authors=[people["author"]], issue=issue, position=1)
+    sources, target = ISSUE_STEPS[action]
+    login(client, people[role])
+
+    response = step(client, issue, action, publish_at="2099-01-27T07:00")
+
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    (message,) = messages_after(response)
+    if role == "editor" and state in sources:
+        assert issue.status == target
+        assert issue.events.get().actor == people["editor"]
+    else:
+        assert issue.status == state
+        assert not issue.events.exists()
+        assert str(issue) in message
+
+
 def test_issue_approve_is_refused_with_the_stories_not_yet_approved(client, editor):
     issue = issue_in(DRAFT)
     story_in(APPROVED, issue=issue, position=1, headline="Ready")

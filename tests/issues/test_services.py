@@ -336,3 +336,82 @@ def test_issue_edited_after_approval_goes_back_to_draft_and_is_refused_when_sche
 
     Issue.objects.filter(pk=approved_issue.pk).update(status="scheduled", publish_at=in_an_hour())
     refused("locked", lambda: issue_edited(issue=approved_issue, acting_user=people["editor"]))
+
+
+# Revisions: steps taken on what the person read ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "call"),
+    [
+        (
+            "draft",
+            lambda issue, user, revision: issue_approve(
+                issue=issue, acting_user=user, revision=revision
+            ),
+        ),
+        (
+            "approved",
+            lambda issue, user, revision: issue_schedule(
+                issue=issue, publish_at=in_an_hour(), acting_user=user, revision=revision
+            ),
+        ),
+        (
+            "scheduled",
+            lambda issue, user, revision: issue_unschedule(
+                issue=issue, acting_user=user, revision=revision
+            ),
+        ),
+    ],
+)
+def test_issue_step_refuses_a_revision_the_editor_did_not_read(people, approved_issue, state, call):
+    publish_at = in_an_hour() if state == "scheduled" else None
+    Issue.objects.filter(pk=approved_issue.pk).update(
+        status=state, publish_at=publish_at, revision=4
+    )
+    approved_issue.refresh_from_db()
+
+    message = refused("stale", lambda: call(approved_issue, people["editor"], 3))
+
+    assert "(revision 4) after you read revision 3" in message
+    approved_issue.refresh_from_db()
+    assert approved_issue.status == state
+    call(approved_issue, people["editor"], 4)
+
+
+def test_issue_schedule_and_unschedule_make_a_new_revision_and_approve_does_not(
+    people, approved_issue
+):
+    issue_approve(issue=approved_issue, acting_user=people["editor"])
+    assert approved_issue.revision == 1
+    issue_schedule(issue=approved_issue, publish_at=in_an_hour(), acting_user=people["editor"])
+    assert approved_issue.revision == 2
+    issue_unschedule(issue=approved_issue, acting_user=people["editor"])
+    approved_issue.refresh_from_db()
+    assert (approved_issue.status, approved_issue.revision) == ("approved", 3)
+
+
+def test_issue_edited_makes_a_new_revision_even_in_draft(people):
+    issue = IssueFactory()
+    issue_edited(issue=issue, acting_user=people["editor"])
+    issue_edited(issue=issue, acting_user=people["editor"])
+    issue.refresh_from_db()
+    assert (issue.status, issue.revision) == ("draft", 3)
+    assert not issue.events.exists()
+
+
+@pytest.mark.parametrize("step", ["submit", "return"])
+def test_story_submit_and_return_refuse_a_revision_not_read(people, step):
+    story = story_in(DRAFT if step == "submit" else SUBMITTED, people["author"])
+    Story.objects.filter(pk=story.pk).update(revision=2)
+    user = people["author"] if step == "submit" else people["editor"]
+
+    if step == "submit":
+        refused("stale", lambda: story_submit(story=story, acting_user=user, revision=1))
+    else:
+        refused(
+            "stale",
+            lambda: story_return(story=story, acting_user=user, comment="Why?", revision=1),
+        )
+    story.refresh_from_db()
+    assert story.status == (DRAFT if step == "submit" else SUBMITTED)
