@@ -9,7 +9,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from .models import SubscriberEvent, SubscriberStatus, Subscription, SubscriptionStatus
+from .models import (
+    Subscriber,
+    SubscriberEvent,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+)
 from .services import address_is_suppressed
 from .tokens import confirm_token_make, preferences_token_make, unsubscribe_token_make
 
@@ -63,6 +69,42 @@ def confirmation_send(*, subscription_id: int) -> bool:
         )
         message.attach_alternative(
             render_to_string("emails/subscribers/confirm.html", context), "text/html"
+        )
+    message.send()
+    return True
+
+
+def preferences_link_send(*, subscriber_id: int) -> bool:
+    """Mail a fresh preferences link to the subscriber's own address; False when not sent.
+
+    Asked for from the unsubscribe page. Nothing goes to a suppressed, bounced or complained
+    address, nor to a subscriber erased while the task waited.
+    """
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    stopped = subscriber.status in {SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED}
+    if stopped or address_is_suppressed(email=subscriber.email):
+        return False
+    subscription = (
+        subscriber.subscriptions.select_related("newsletter").order_by("-created_at").first()
+    )
+    newsletter = subscription.newsletter if subscription else None
+    context = {
+        "newsletter": newsletter,
+        "preferences_url": preferences_url(subscriber=subscriber),
+        "max_age_days": settings.SUBSCRIBERS_PREFERENCES_MAX_AGE // 86400,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("emails/subscribers/preferences_link_subject.txt", context)
+        message = EmailMultiAlternatives(
+            subject=" ".join(subject.split()),
+            body=render_to_string("emails/subscribers/preferences_link.txt", context),
+            from_email=newsletter_sender(newsletter) if newsletter else settings.DEFAULT_FROM_EMAIL,
+            to=[subscriber.email],
+        )
+        message.attach_alternative(
+            render_to_string("emails/subscribers/preferences_link.html", context), "text/html"
         )
     message.send()
     return True

@@ -160,7 +160,7 @@ def subscriber_confirm(*, token: str) -> Subscription:
 
     Idempotent: a second click changes nothing. Raises ``TokenInvalid`` (or ``TokenExpired``)
     for a link that is not ours or too old, ``SubscriptionRefused`` when the address has since
-    been suppressed or erased.
+    been suppressed or erased, or the subscription unsubscribed after the link was signed.
     """
     data = confirm_token_read(token)
     subscription = (
@@ -174,6 +174,10 @@ def subscriber_confirm(*, token: str) -> Subscription:
     subscriber = subscription.subscriber
     if address_is_suppressed(email=subscriber.email):
         raise SubscriptionRefused("suppressed")
+    unsubscribed_at = subscription.unsubscribed_at
+    if unsubscribed_at is not None and data.issued_at < unsubscribed_at.replace(microsecond=0):
+        # A link from before the person left must not subscribe them again.
+        raise SubscriptionRefused("unsubscribed since")
     now = timezone.now()
     if subscriber.status != SubscriberStatus.ACTIVE:
         subscriber.status = SubscriberStatus.ACTIVE
@@ -323,3 +327,36 @@ def subscriber_data(*, subscriber: Subscriber) -> dict:
             for e in subscriber.events.select_related("newsletter")
         ],
     }
+
+
+def preferences_link_request(*, token: str, ip: str) -> None:
+    """Email a fresh preferences link to the subscriber an unsubscribe link names.
+
+    The link goes to the subscriber's own address, never to the page: an unsubscribe link
+    travels through mail providers' servers and must not open the preferences. Returns nothing
+    on purpose, so that the page answers alike whether a mail was sent, rate-limited, suppressed
+    or the subscriber erased. Raises ``TokenInvalid`` for a forged or altered token.
+    """
+    data = unsubscribe_token_read(token)
+    over_ip = rate_limit_hit(
+        scope="preferences-link-ip",
+        key=ip,
+        limit=settings.SUBSCRIBERS_SIGNUP_LIMIT,
+        window=settings.SUBSCRIBERS_SIGNUP_WINDOW,
+    )
+    over_subscriber = rate_limit_hit(
+        scope="preferences-link",
+        key=data.public_id.hex,
+        limit=1,
+        window=settings.SUBSCRIBERS_CONFIRM_RESEND_SECONDS,
+    )
+    if over_ip or over_subscriber:
+        return
+    subscriber_id = (
+        Subscriber.objects.filter(public_id=data.public_id).values_list("pk", flat=True).first()
+    )
+    if subscriber_id is None:
+        return
+    from .tasks import send_preferences_link
+
+    send_preferences_link.delay(subscriber_id)

@@ -5,7 +5,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from .emails import confirmation_send
+from .emails import confirmation_send, preferences_link_send
 
 # A confirmation an hour late still works; the person is waiting, so retry a few times fast.
 CONFIRMATION_MAX_RETRIES = 6
@@ -19,6 +19,16 @@ CONFIRMATION_MAX_RETRIES = 6
 )
 def send_confirmation(subscription_id: int) -> bool:
     return confirmation_send(subscription_id=subscription_id)
+
+
+@shared_task(
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=CONFIRMATION_MAX_RETRIES,
+)
+def send_preferences_link(subscriber_id: int) -> bool:
+    return preferences_link_send(subscriber_id=subscriber_id)
 
 
 @shared_task(

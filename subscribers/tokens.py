@@ -6,6 +6,7 @@ Django's ``SECRET_KEY``; changing one character makes it invalid. Tokens are sec
 never logged, put in task arguments or stored.
 """
 
+import datetime
 import uuid
 from dataclasses import dataclass
 
@@ -32,6 +33,15 @@ class TokenData:
     public_id: uuid.UUID
     newsletter_id: int | None = None
     form: str = ""
+    # When the token was signed (whole seconds, UTC): a confirmation link signed before the
+    # subscription was last unsubscribed is refused.
+    issued_at: datetime.datetime | None = None
+
+
+def _issued_at(token: str) -> datetime.datetime:
+    # signing.dumps writes "payload:timestamp:signature", the timestamp in base 62 seconds.
+    timestamp = signing.b62_decode(token.rsplit(":", 2)[-2])
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
 
 
 def _dumps(payload, salt: str) -> str:
@@ -55,6 +65,7 @@ def _loads(token: str, *, salt: str, max_age: int | None) -> TokenData:
             public_id=uuid.UUID(hex=public_id),
             newsletter_id=None if newsletter_id is None else int(newsletter_id),
             form=str(form or ""),
+            issued_at=_issued_at(token),
         )
     except (TypeError, ValueError, AttributeError):
         # Signed by us but not in this shape: a bug or an old format, never trusted.

@@ -13,6 +13,7 @@ urlpatterns = [
 urlpatterns += [
     # Short: the address goes into a List-Unsubscribe header of every email.
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("u/<str:token>/preferences-link/", views.preferences_link, name="preferences_link"),
 ]
 urlpatterns += [
     path("preferences/<str:token>/", views.preferences, name="preferences"),

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -22,6 +21,7 @@ from .ratelimit import client_ip, rate_limit_hit
 from .services import (
     PreferencesRefused,
     SubscriptionRefused,
+    preferences_link_request,
     subscriber_confirm,
     subscriber_data,
     subscriber_erase,
@@ -34,7 +34,6 @@ from .tokens import (
     TokenExpired,
     TokenInvalid,
     confirm_token_read,
-    preferences_token_make,
     preferences_token_read,
     unsubscribe_token_read,
 )
@@ -196,33 +195,48 @@ def unsubscribe(request, token: str):
                 status=400,
             )
         try:
-            subscriber = subscriber_unsubscribe(token=token)
+            subscriber_unsubscribe(token=token)
         except TokenInvalid as error:
             return invalid_link_page(request, error)
+        # No preferences link here: this answer goes to mail providers' servers. The form
+        # only asks for one to be emailed to the subscriber's own address.
         return message_page(
             request,
             title=_("You are unsubscribed"),
             message=_("You will receive no more issues of this newsletter."),
-            extra=_preferences_extra(subscriber),
+            extra={"preferences_link_token": token},
         )
     try:
-        data = unsubscribe_token_read(token)
+        unsubscribe_token_read(token)
     except TokenInvalid as error:
         return invalid_link_page(request, error)
-    subscriber = Subscriber.objects.filter(public_id=data.public_id).first()
     context = {"token": token, "field": ONE_CLICK_FIELD, "value": ONE_CLICK_VALUE}
-    context.update(_preferences_extra(subscriber))
     return render(request, "subscribers/unsubscribe.html", context)
 
 
-def _preferences_extra(subscriber) -> dict:
-    if subscriber is None:
-        return {}
-    return {"preferences_url": reverse_preferences(subscriber)}
+@never_cache
+@require_http_methods(["POST"])
+def preferences_link(request, token: str):
+    """Email a fresh preferences link to the address of the unsubscribe link's subscriber.
 
-
-def reverse_preferences(subscriber) -> str:
-    return reverse("subscribers:preferences", args=[preferences_token_make(subscriber=subscriber)])
+    The answer is the same whether a mail was sent, rate-limited or refused (suppressed,
+    erased): only a forged or altered token gets another page.
+    """
+    if post_data(request) is None:
+        return too_large_page(request)
+    try:
+        preferences_link_request(token=token, ip=client_ip(request))
+    except TokenInvalid as error:
+        return invalid_link_page(request, error)
+    return message_page(
+        request,
+        title=_("Check your inbox"),
+        message=_(
+            "If we can still write to the address of this subscription, a message with a link "
+            "to your preferences is on its way. It may take a few minutes; look in your spam "
+            "folder too. We send at most one such message every few minutes."
+        ),
+    )
 
 
 def _subscriber_from_preferences_token(request, token):
