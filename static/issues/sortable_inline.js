@@ -16,7 +16,12 @@
 
     function renumber(tbody) {
         sortableRows(tbody).forEach((row, index) => {
-            row.querySelector(POSITION).value = index + 1;
+            const input = row.querySelector(POSITION);
+            if (input.value !== String(index + 1)) {
+                input.value = index + 1;
+                // A new order is an unsaved change, like typing: the workflow buttons wait for it.
+                input.dispatchEvent(new Event("change", { bubbles: true }));
+            }
         });
     }
 

@@ -100,6 +100,8 @@ def test_editor_moves_a_block_with_the_keyboard_and_adds_one_at_the_end(
     count = story.blocks.count()
 
     page.locator("#blocks-group tr.form-row").nth(1).locator(".bell-drag-handle").press("ArrowUp")
+    # A new order is an unsaved change: the workflow steps wait until it is saved.
+    expect(page.get_by_role("button", name="Submit for review")).to_be_disabled()
     page.get_by_role("button", name="Add another Block").click()
     new_row = page.locator("#blocks-group tr.form-row:not(.empty-form)").last
     assert new_row.locator('input[name$="-position"]').input_value() == str(count + 2)
