@@ -9,6 +9,7 @@ emails per issue for one person.
 
 import hashlib
 import hmac
+import re
 
 import idna
 from django.conf import settings
@@ -21,6 +22,8 @@ EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 200
 
 _validate = EmailValidator()
+# RFC 5322 dot-atom: what a local part is without quotation marks.
+_DOT_ATOM = re.compile(r"[-!#$%&'*+/=?^_`{}|~0-9a-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9a-z]+)*\Z", re.I)
 
 
 class EmailAddressError(ValidationError):
@@ -47,6 +50,7 @@ def email_normalise(value: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
         raise EmailAddressError(_("Enter a valid email address."), code="invalid")
+    local = _local_unquote(local)
     domain = domain.rstrip(".")
     if domain.isascii():
         # Most domains: the validator below checks the labels; idna would only lower-case.
@@ -64,6 +68,43 @@ def email_normalise(value: str) -> str:
     except ValidationError:
         raise EmailAddressError(_("Enter a valid email address."), code="invalid") from None
     return address
+
+
+def _local_unquote(local: str) -> str:
+    """A quoted local part in its plain form, or ``EmailAddressError``.
+
+    ``"anna"@``, ``"a\\nna"@`` (a quoted pair) and ``"\\anna"@`` all deliver to ``anna@``:
+    stored quoted, they would be a second spelling that slips past a suppression or the
+    per-address limits. A quoted local part whose unquoted form is a plain dot-atom is stored
+    unquoted; any other (spaces, ``@``, a partly quoted local part) is refused.
+    """
+    if '"' not in local and "\\" not in local:
+        return local
+    refused = EmailAddressError(
+        _(
+            "Enter the address without quotation marks or backslashes; we cannot send to an "
+            "address that needs them."
+        ),
+        code="quoted",
+    )
+    if len(local) < 2 or not (local.startswith('"') and local.endswith('"')):
+        raise refused
+    inner, plain, index = local[1:-1], [], 0
+    while index < len(inner):
+        char = inner[index]
+        if char == "\\":
+            index += 1
+            if index == len(inner):
+                raise refused
+            char = inner[index]
+        elif char == '"':
+            raise refused
+        plain.append(char)
+        index += 1
+    unquoted = "".join(plain)
+    if not _DOT_ATOM.match(unquoted):
+        raise refused
+    return unquoted
 
 
 def name_clean(value: str) -> str:

@@ -65,3 +65,57 @@ def test_suppression_hash_is_keyed_and_spelling_independent():
     assert digest != hashlib.sha256(b"anna@example.com").hexdigest()
     with override_settings(SUBSCRIBERS_SUPPRESSION_KEY="another key"):
         assert suppression_hash("anna@example.com") != digest
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ['"anna"@example.com', '"a\\nna"@example.com', '"\\anna"@example.com', '"Anna"@Example.com'],
+)
+def test_email_normalise_unquotes_a_quoted_local_part_that_is_a_plain_one(typed):
+    # All of these deliver to anna@example.com: one subscriber, one suppression entry.
+    assert email_normalise(typed) == "anna@example.com"
+    assert suppression_hash(typed) == suppression_hash("anna@example.com")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '"an na"@example.com',
+        '"a@b"@example.com',
+        '""@example.com',
+        '"anna".k@example.com',
+        "an\\na@example.com",
+        '"anna\\"@example.com',
+        '"a"n"a"@example.com',
+        '"anna..k"@example.com',
+    ],
+)
+def test_email_normalise_refuses_other_quoted_local_parts_clearly(typed):
+    with pytest.raises(EmailAddressError) as caught:
+        email_normalise(typed)
+    assert "quotation marks" in caught.value.messages[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "typed", ['"anna"@example.com', '"a\\nna"@example.com', '"\\anna"@example.com']
+)
+def test_quoted_spelling_does_not_slip_past_suppression_or_resend_limit(
+    typed, newsletter, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from subscribers.models import Subscriber
+    from subscribers.services import address_suppress, subscriber_subscribe
+
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriber_subscribe(email="anna@example.com", newsletter=newsletter)
+        subscriber_subscribe(email=typed, newsletter=newsletter)
+    assert len(mail.outbox) == 1  # the per-address limit counts both spellings together
+    assert Subscriber.objects.count() == 1
+    address_suppress(email="anna@example.com", reason="manual")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriber_subscribe(email=typed, newsletter=newsletter)
+    assert mail.outbox == []
+    assert Subscriber.objects.get().email == "anna@example.com"
