@@ -39,6 +39,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CsrfViewMiddleware, which reads the body: refuses oversized public POSTs unread.
+    "subscribers.middleware.BodySizeLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,8 +152,13 @@ SUBSCRIBERS_CONFIRM_RESEND_SECONDS = env.int("SUBSCRIBERS_CONFIRM_RESEND_SECONDS
 SUBSCRIBERS_RATE_LIMIT_CACHE = "default"
 # How many proxies of ours append to X-Forwarded-For in front of Django (0: use REMOTE_ADDR).
 SUBSCRIBERS_PROXY_COUNT = env.int("SUBSCRIBERS_PROXY_COUNT", default=0)
-# Public forms refuse bodies larger than this before reading them.
+# Public forms refuse bodies larger than this before reading them
+# (subscribers.middleware.BodySizeLimitMiddleware; django-anymail's webhooks: 2 MiB).
 SUBSCRIBERS_MAX_FORM_BYTES = 64 * 1024
+# Nothing here takes file uploads; the admin's largest form is an issue's text. A larger
+# non-file body is refused (400); a file part larger than this goes to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # The mailto: of List-Unsubscribe (default: unsubscribe@ the newsletter's sender domain) and
 # the domain of List-Id (default: the sender's domain).
 SUBSCRIBERS_UNSUBSCRIBE_MAILTO = env.str("SUBSCRIBERS_UNSUBSCRIBE_MAILTO", default="")

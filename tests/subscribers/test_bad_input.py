@@ -56,14 +56,20 @@ def test_bad_tokens_get_a_clear_400_everywhere(subscription, name, token):
     assert Subscriber.objects.count() == 1
 
 
-def test_ten_megabyte_posts_are_refused_everywhere(client, subscription):
+def test_ten_megabyte_posts_are_refused_everywhere(subscription):
+    # With CSRF checks on, as in production: CsrfViewMiddleware would read the body first.
+    client = Client(enforce_csrf_checks=True)
     subscriber, newsletter = subscription.subscriber, subscription.newsletter
     urls = [
         reverse("subscribers:signup"),
         unsubscribe_url(subscriber=subscriber, newsletter=newsletter),
+        unsubscribe_url(subscriber=subscriber, newsletter=newsletter) + "preferences-link/",
         preferences_url(subscriber=subscriber),
         preferences_url(subscriber=subscriber) + "erase/",
         preferences_url(subscriber=subscriber) + "data/",
+        "/confirm/whatever/",
+        "/anymail/amazon_ses/tracking/",
+        "/anymail/postmark/inbound/",
     ]
     body = "List-Unsubscribe=One-Click&unsubscribe_all=1&x=" + "y" * TEN_MB
     for url in urls:
@@ -79,15 +85,50 @@ def test_ten_megabyte_posts_are_refused_everywhere(client, subscription):
     assert Subscriber.objects.count() == 1
 
 
-def test_ten_megabyte_multipart_upload_to_signup_is_refused(client, newsletter):
+def test_ten_megabyte_multipart_upload_to_signup_is_refused(newsletter):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("big.bin", b"\0" * TEN_MB)
-    response = client.post(
+    response = Client(enforce_csrf_checks=True).post(
         reverse("subscribers:signup"), {"email": "a@example.com", "file": upload}
     )
     assert response.status_code == 413
     assert not Subscriber.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/subscribe/", "/u/token/", "/confirm/token/", "/anymail/mailgun/tracking/"]
+)
+def test_oversized_bodies_are_refused_from_content_length_without_being_read(
+    newsletter, monkeypatch, path
+):
+    # A 50 MB multipart upload announced: neither CSRF nor the view may parse (or spool) it.
+    from django.http import HttpRequest
+
+    def never(self):
+        raise AssertionError("the body was read")
+
+    monkeypatch.setattr(HttpRequest, "_load_post_and_files", never)
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        path,
+        b"--x\r\n",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(50 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+    assert "Nothing was saved" in response.content.decode()
+    # A Content-Length that is not a number is refused alike.
+    response = client.post(path, b"", content_type="text/plain", CONTENT_LENGTH="lots")
+    assert response.status_code == 413
+
+
+def test_body_limit_leaves_other_pages_alone(client):
+    # The admin's forms are limited by DATA_UPLOAD_MAX_MEMORY_SIZE, not by the public limit.
+    response = client.post(
+        "/admin/login/", {"username": "x", "password": "y" * 100_000}, follow=False
+    )
+    assert response.status_code == 200
 
 
 def test_signup_body_in_a_broken_encoding_is_an_ordinary_form_error(client, newsletter):

@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 from django.core import mail, signing
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from subscribers.models import Subscriber, SubscriberEvent, Subscription
@@ -173,9 +173,9 @@ def test_signup_bad_input_gets_a_clear_error_and_writes_nothing(client, newslett
     assert not Subscriber.objects.exists()
 
 
-def test_signup_refuses_a_huge_body_before_reading_it(client, newsletter):
+def test_signup_refuses_a_huge_body_before_reading_it(newsletter):
     body = "email=a%40example.com&name=" + "x" * (10 * 1024 * 1024)
-    response = client.post(
+    response = Client(enforce_csrf_checks=True).post(
         reverse("subscribers:signup"), body, content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 413
@@ -233,7 +233,7 @@ RATE_LIMIT_SCRIPT = """
 import django, os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "bellcms.settings.test"
 django.setup()
-from django.test import override_settings
+from django.test import Client, override_settings
 from subscribers.ratelimit import rate_limit_hit
 caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                       "LOCATION": sys.argv[1]}}
