@@ -9,6 +9,7 @@ retried send is recognisably the same message. No query, no template rendering p
 """
 
 import dataclasses
+from email.header import Header
 from email.utils import parseaddr
 from urllib.parse import quote
 
@@ -93,9 +94,19 @@ class _NewsletterRef:
 
 
 def _list_id(newsletter, domain: str) -> str:
-    # RFC 2919: a phrase, then a dot-atom under a domain the sender controls.
-    name = newsletter.name.replace('"', "'").replace("\\", "")
-    return f'"{name}" <{newsletter.slug}.{domain}>'
+    """RFC 2919: a phrase, then ``<slug.domain>`` in clear.
+
+    Only the phrase may be RFC 2047-encoded: handed a non-ASCII value, Django would encode the
+    whole header, the list-id included, and no mail client would find the list. So the value
+    given to Django is ASCII already: a quoted phrase, or the name's encoded words.
+    """
+    name = " ".join(newsletter.name.replace('"', "'").replace("\\", "").split())
+    list_id = f"<{newsletter.slug}.{domain}>"
+    if name.isascii():
+        return f'"{name}" {list_id}'
+    # Encoded words (at most 75 characters each) on one line; the generator folds between them.
+    encoded = Header(name, "utf-8", header_name="List-Id").encode(linesep="\n")
+    return f"{' '.join(encoded.split())} {list_id}"
 
 
 def issue_mailing_prepare(*, rendered: RenderedIssue, issue: Issue) -> IssueMailing:

@@ -7,7 +7,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from issues.rendering import issue_render
 from subscribers.issue_email import (
@@ -16,7 +16,7 @@ from subscribers.issue_email import (
     issue_mailing_prepare,
     issue_message_for_subscriber,
 )
-from tests.factories import BlockFactory, StoryFactory, SubscriptionFactory
+from tests.factories import BlockFactory, NewsletterFactory, StoryFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 HEADLINE = "Putin\N{EN DASH}Trump talks: what to expect"
@@ -116,3 +116,37 @@ def test_issue_email_personalising_costs_no_query(issue, subscription, django_as
     with django_assert_num_queries(0):
         for _ in range(3):
             mailing.message(subscriber=subscriber).message().as_bytes()
+
+
+@override_settings(BELLCMS_BASE_URL="https://thebell.example")
+def test_issue_email_non_ascii_list_name_and_https_links():
+    newsletter = NewsletterFactory(name="Колокол: еженедельник", slug="kolokol")
+    story = StoryFactory(issue__newsletter=newsletter, headline=HEADLINE)
+    BlockFactory(story=story, text="Текст.")
+    issue = story.issue
+    subscription = SubscriptionFactory(newsletter=newsletter, subscriber__email="anna@example.com")
+    built = issue_message_for_subscriber(
+        rendered=issue_render(issue=issue), issue=issue, subscriber=subscription.subscriber
+    )
+    raw = built.message().as_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    # Only the phrase is encoded: the list-id itself is in clear in the raw header.
+    head = raw.split(b"\n\n", 1)[0].decode("ascii")
+    unfolded = re.sub(r"\r?\n[ \t]+", " ", head)
+    (raw_list_id,) = re.findall(r"^List-Id: (.*)$", unfolded, flags=re.M)
+    assert raw_list_id.endswith(" <kolokol.thebell.example>")
+    list_id = str(message["List-Id"])
+    assert list_id == "Колокол: еженедельник <kolokol.thebell.example>"
+    assert re.search(r"<([^<>]+)>\s*$", list_id).group(1) == "kolokol.thebell.example"
+    # Every personal link is https, in the headers and in both parts.
+    match = LIST_UNSUBSCRIBE.match(" ".join(str(message["List-Unsubscribe"]).split()))
+    https_url = match.group(1)
+    assert https_url.startswith("https://thebell.example/u/")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for part in (text, html):
+        links = re.findall(r"https?://[^\s\"<>]+", part)
+        personal = [link for link in links if "/u/" in link or "/preferences/" in link]
+        assert len(personal) >= 2
+        assert all(link.startswith("https://thebell.example/") for link in personal)
+        assert https_url in part
