@@ -21,8 +21,14 @@ from .services import address_suppress, event_record, subscriber_unsubscribe_all
 logger = logging.getLogger(__name__)
 
 SOFT_BOUNCES_TO_SUPPRESS = 3
-# An SMTP reply code 4xx or an enhanced status code 4.x.x means "try again later".
-_TEMPORARY = re.compile(r"(?:^|\D)4\d\d(?:\D|$)|(?:^|\D)4\.\d{1,3}\.\d{1,3}")
+# The reply's leading SMTP code and the enhanced status code right after it ("550 5.1.1 …",
+# "smtp;421 4.7.0 …"): a 4 in either means "try again later". Nothing later in the text counts:
+# an IP address, a message id or an address may hold "4.1.2" or "417".
+_LEADING_CODES = re.compile(
+    r"\A\s*(?:smtp\s*;\s*)?(?:(?P<reply>[2-5])\d\d(?=[\s-]|\Z)[\s-]*)?"
+    r"(?:(?P<enhanced>[2-5])\.\d{1,3}\.\d{1,3}(?=\s|\Z|[^\d.]))?",
+    re.IGNORECASE,
+)
 # How ESPs mark a bounce as temporary when Anymail reports it as "bounced".
 _SOFT_ESP_TYPES = {"softbounce", "transient", "dnserror", "temporary", "undetermined"}
 
@@ -41,7 +47,13 @@ def bounce_is_soft(event: AnymailTrackingEvent) -> bool:
     ]
     if any(str(marker).lower() in _SOFT_ESP_TYPES for marker in markers if marker):
         return True
-    return bool(_TEMPORARY.search(event.mta_response or ""))
+    return smtp_reply_is_temporary(event.mta_response or "")
+
+
+def smtp_reply_is_temporary(reply: str) -> bool:
+    """Whether the leading reply code or the first enhanced status code is 4 (temporary)."""
+    codes = _LEADING_CODES.match(reply)
+    return "4" in {codes.group("reply"), codes.group("enhanced")}
 
 
 def tracking_event_apply(*, event: AnymailTrackingEvent, esp_name: str = "") -> str:

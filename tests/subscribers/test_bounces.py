@@ -154,3 +154,38 @@ def test_mailto_unsubscribe_through_inbound_mail(subscriber, newsletter):
         esp_name="TestESP",
     )
     assert subscriber.subscriptions.get().status == "unsubscribed"
+
+
+@pytest.mark.parametrize(
+    ("reply", "soft"),
+    [
+        ("550 5.7.1 Message rejected from [10.4.1.2] blocked", False),
+        ("550 5.1.1 <anna.400@example.com>: user unknown", False),
+        ("550 5.1.1 user unknown (id=417)", False),
+        ("smtp;550 5.1.1 The email account 4.4.4 does not exist.", False),
+        ("550-5.1.1 The email account that you tried to reach does not exist", False),
+        ("421 4.7.0 try later", True),
+        ("smtp; 452 4.2.2 mailbox full", True),
+        ("4.4.1 connection timed out", True),
+        ("", False),
+    ],
+)
+def test_only_the_leading_reply_codes_decide_soft_or_hard(reply, soft):
+    from subscribers.bounces import smtp_reply_is_temporary
+
+    assert smtp_reply_is_temporary(reply) is soft
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "550 5.7.1 Message rejected from [10.4.1.2] blocked",
+        "550 5.1.1 <anna.400@example.com>: user unknown",
+        "550 5.1.1 user unknown (id=417)",
+    ],
+)
+def test_hard_bounce_with_a_4_later_in_the_reply_suppresses(subscriber, reply):
+    send("bounced", mta_response=reply)
+    subscriber.refresh_from_db()
+    assert subscriber.status == "bounced"
+    assert address_is_suppressed(email="anna@example.com")
