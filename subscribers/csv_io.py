@@ -360,7 +360,7 @@ def subscribers_export(*, out, newsletter: Newsletter | None = None) -> int:
         is_subscribed = subscriber.status == SubscriberStatus.ACTIVE and subscriber.pk in subscribed
         writer.writerow(
             [
-                subscriber.email,
+                _safe_cell(subscriber.email),
                 _safe_cell(subscriber.name),
                 _safe_cell(subscriber.note),
                 "true" if is_subscribed else "false",

@@ -188,3 +188,17 @@ def test_import_rows_in_random_order_are_still_reported_by_line(tmp_path, newsle
     path = write_csv(tmp_path / "m.csv", rows)
     _, err = run("import_subscribers", str(path))
     assert "line 44: not a valid email address" in err
+
+
+@pytest.mark.parametrize("email", ["=1+2@example.com", "+7-495@example.com", "-x@example.com"])
+def test_export_escapes_a_formula_in_the_email_column_and_reads_back(tmp_path, newsletter, email):
+    from subscribers.services import subscriber_subscribe
+
+    subscriber_subscribe(email=email, newsletter=newsletter)
+    out, _ = run("export_subscribers")
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert row["email"] == "'" + email  # a spreadsheet shows it, never runs it
+    (tmp_path / "out.csv").write_text(out, encoding="utf-8")
+    Subscriber.objects.all().delete()
+    run("import_subscribers", str(tmp_path / "out.csv"))
+    assert list(Subscriber.objects.values_list("email", flat=True)) == [email]
