@@ -110,3 +110,63 @@ def page(chromium):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: ``(controller, inbox)``."""
+    from tests.smtp import smtp_server_start
+
+    controller, inbox = smtp_server_start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def worker(smtp, tmp_path):
+    """A Celery worker process on Redis, against this test's PostgreSQL database, sending mail
+    to the ``smtp`` server; tasks the test queues go to it. Yields the path of its DEBUG log.
+
+    Needs a transactional test: the worker sees only committed rows.
+    """
+    import subprocess
+    import sys
+
+    import redis
+    from django.db import connection
+
+    from bellcms.celery import app
+    from tests.processes import ROOT, clean_env
+
+    broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process shares the test database only on PostgreSQL")
+    try:
+        redis.Redis.from_url(broker).ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {broker}")
+    db = connection.settings_dict
+    controller, _ = smtp
+    env = clean_env(
+        DJANGO_SETTINGS_MODULE="bellcms.settings.test",
+        DATABASE_URL=(
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        CELERY_BROKER_URL=broker,
+        BELLCMS_TEST_QUEUE=app.conf.task_default_queue,
+        EMAIL_URL=f"smtp://{controller.hostname}:{controller.port}",
+        BELLCMS_VAR_DIR=tmp_path,
+    )
+    log_path = tmp_path / "worker.log"
+    command = [sys.executable, "-m", "celery", "-A", "bellcms", "worker", "--pool=solo"]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*command, "-l", "DEBUG"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield log_path
+    app.conf.task_always_eager = eager
+    process.terminate()
+    process.wait(timeout=30)
