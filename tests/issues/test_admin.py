@@ -751,3 +751,15 @@ def test_story_save_keeps_an_author_whose_account_is_inactive(client, editor, st
     assert save_story(client, story, headline="Edited after they left").status_code == 302
 
     assert list(story.authors.all()) == [departed]
+
+
+def test_issue_page_links_to_the_email_preview(client, editor, issue):
+    login(client, editor)
+
+    page = client.get(issue_change_url(issue)).content.decode()
+
+    preview_url = reverse("subscribers:issue_email_preview", kwargs={"issue_id": issue.pk})
+    assert f'href="{preview_url}"' in page
+    preview = client.get(preview_url)
+    assert preview.status_code == 200
+    assert issue.title in preview.content.decode()
