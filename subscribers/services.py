@@ -6,6 +6,8 @@ commands and webhooks call these.
 """
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -103,13 +105,20 @@ def subscription_get(*, subscriber: Subscriber, newsletter) -> Subscription | No
 def subscriber_erase(*, subscriber: Subscriber) -> Suppression:
     """Delete everything about a subscriber but a suppression entry (a keyed hash).
 
-    The entry keeps a later import or a stranger's sign-up from mailing the address again.
+    The admin's history of the subscriber (``LogEntry`` rows, which name the address) goes too.
+    The suppression entry keeps a later import or a stranger's sign-up from mailing the address
+    again.
     """
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     suppression, _ = Suppression.objects.get_or_create(
         address_hash=suppression_hash(subscriber.email),
         defaults={"reason": SuppressionReason.ERASURE},
     )
+    # The admin's history names the subscriber by address (object_repr, change_message).
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Subscriber),
+        object_id=str(subscriber.pk),
+    ).delete()
     subscriber.delete()
     return suppression
 

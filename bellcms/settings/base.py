@@ -120,9 +120,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Subscribers' tokens in logged paths (a 404 or 405 on /u/<token>/) become "[redacted]".
+    "filters": {"token_paths": {"()": "subscribers.logging.TokenPathFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["token_paths"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["token_paths"]},
+        "django.security.csrf": {"filters": ["token_paths"]},
+    },
 }
 
 # Where people reach this installation; links in notification emails start with it.

@@ -74,3 +74,30 @@ def test_admin_suppression_search_finds_an_address_by_its_hash(admin_client):
     url = reverse("admin:subscribers_suppression_changelist")
     assert admin_client.get(url, {"q": "Anna@Example.com"}).context["cl"].result_count == 1
     assert admin_client.get(url, {"q": "boris@example.com"}).context["cl"].result_count == 0
+
+
+def test_admin_erase_leaves_no_admin_history_naming_the_address(admin_client):
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    for email in ("anna@example.com", "boris@example.com"):
+        admin_client.post(
+            reverse("admin:subscribers_subscriber_add"),
+            {"email": email, "name": "", "tier": "free"},
+        )
+    subscriber = Subscriber.objects.get(email="anna@example.com")
+    other = Subscriber.objects.get(email="boris@example.com")
+    LogEntry.objects.log_actions(
+        user_id=LogEntry.objects.get(object_id=str(subscriber.pk)).user_id,
+        queryset=[subscriber],
+        action_flag=CHANGE,
+        change_message="Was anna@example.com, wrote from anna@example.com",
+    )
+    assert LogEntry.objects.filter(object_id=str(subscriber.pk)).count() == 2
+    assert "anna@example.com" in str(list(LogEntry.objects.values()))
+
+    admin_client.post(
+        reverse("admin:subscribers_subscriber_changelist"),
+        {"action": "erase", "_selected_action": [subscriber.pk]},
+    )
+    assert "anna" not in str(list(LogEntry.objects.values())).lower()
+    assert LogEntry.objects.filter(object_id=str(other.pk)).exists()
