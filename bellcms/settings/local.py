@@ -9,7 +9,8 @@ os.environ.setdefault("SECRET_KEY", "bellcms-local-development-key-not-for-produ
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{VAR_DIR / 'bellcms.sqlite3'}")
 os.environ.setdefault("CACHE_URL", f"filecache://{VAR_DIR / 'cache'}")
-os.environ.setdefault("EMAIL_URL", f"filemail://{VAR_DIR / 'outbox'}")
+# Four slashes: django-environ reads a filemail path as relative unless it has one more.
+os.environ.setdefault("EMAIL_URL", f"filemail:///{VAR_DIR / 'outbox'}")
 os.environ.setdefault("CELERY_BROKER_URL", "filesystem://localhost/")
 
 from .base import *  # noqa: F403

@@ -133,3 +133,21 @@ def test_image_build_sets_every_variable_production_requires(tmp_path):
     env = {"DJANGO_SETTINGS_MODULE": "bellcms.settings.production", **build_env}
     result = manage("check", tmp_path=tmp_path, **env)
     assert result.returncode == 0, result.stderr
+
+
+def test_embedded_default_keeps_its_files_in_the_var_dir(tmp_path):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s;"
+        " print(s.EMAIL_FILE_PATH); print(s.CACHES['default']['LOCATION']);"
+        " print(s.DATABASES['default']['NAME'])",
+        tmp_path=tmp_path,
+        DJANGO_SETTINGS_MODULE="bellcms.settings.local",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-3:] == [
+        str(tmp_path / "outbox"),
+        str(tmp_path / "cache"),
+        str(tmp_path / "bellcms.sqlite3"),
+    ]
