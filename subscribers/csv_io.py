@@ -2,9 +2,12 @@
 
 The whole file is read and checked before anything is written, and written in one transaction:
 a file that cannot be read (encoding, missing column, broken CSV) writes nothing. Rows that are
-wrong on their own (bad address, duplicate, bad date) are skipped and reported by line number;
-rows whose address is already a subscriber are skipped too, so importing a file twice adds
-nothing. Only rows whose CSV says they consented (Ghost's ``subscribed_to_emails``) are active.
+wrong on their own (bad address, duplicate, bad date) are skipped and reported by line number.
+Only rows whose CSV says they consented (Ghost's ``subscribed_to_emails``) are active. A row whose
+address is already a subscriber is skipped when they are already subscribed to the newsletter or
+the row records no consent; with consent, they are subscribed (and activated if pending). So
+importing a file twice adds nothing. Suppressed addresses are never touched, and an unsubscribe
+later than the consent the row records (its ``created_at``) wins over the file.
 """
 
 import csv
@@ -65,6 +68,8 @@ class ImportFileError(Exception):
 class ImportReport:
     imported: int = 0
     active: int = 0
+    # Subscribers already stored that the import subscribed to the newsletter (with consent).
+    subscribed: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -227,15 +232,52 @@ def _batched(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _drop_known(rows: list[_Row], report: ImportReport) -> list[_Row]:
-    existing: set[str] = set()
+@dataclass
+class _Known:
+    """An address already stored, as far as the import needs to know it."""
+
+    row: _Row
+    subscriber_id: int
+    status: str
+    subscription_id: int | None
+
+
+def _drop_known(
+    rows: list[_Row], newsletter: Newsletter, report: ImportReport
+) -> tuple[list[_Row], list[_Known]]:
+    """Split rows into new addresses and stored subscribers the import may subscribe.
+
+    Skips suppressed addresses, stored subscribers already subscribed to the newsletter, and
+    stored subscribers the CSV gives no consent for (or only a consent older than their leaving).
+    """
+    existing: dict[str, tuple] = {}
     for batch in _batched([row.email for row in rows], LOOKUP_BATCH):
-        existing.update(Subscriber.objects.filter(email__in=batch).values_list("email", flat=True))
-    hashes = {
-        row.email: suppression_hash_normalised(row.email)
-        for row in rows
-        if row.email not in existing
-    }
+        existing.update(
+            (values[0], values[1:])
+            for values in Subscriber.objects.filter(email__in=batch).values_list(
+                "email", "pk", "status"
+            )
+        )
+    subscriptions: dict[int, tuple] = {}
+    left_any: dict[int, datetime] = {}
+    ids = [values[0] for values in existing.values()]
+    for batch in _batched(ids, LOOKUP_BATCH):
+        for (
+            subscriber_id,
+            newsletter_id,
+            pk,
+            status,
+            unsubscribed_at,
+        ) in Subscription.objects.filter(subscriber_id__in=batch).values_list(
+            "subscriber_id", "newsletter_id", "pk", "status", "unsubscribed_at"
+        ):
+            if newsletter_id == newsletter.pk:
+                subscriptions[subscriber_id] = (pk, status, unsubscribed_at)
+            if unsubscribed_at is not None:
+                left_any[subscriber_id] = max(
+                    unsubscribed_at, left_any.get(subscriber_id, unsubscribed_at)
+                )
+    hashes = {row.email: suppression_hash_normalised(row.email) for row in rows}
     suppressed: set[str] = set()
     for batch in _batched(list(hashes.values()), LOOKUP_BATCH):
         suppressed.update(
@@ -243,15 +285,99 @@ def _drop_known(rows: list[_Row], report: ImportReport) -> list[_Row]:
                 "address_hash", flat=True
             )
         )
-    kept = []
+    kept: list[_Row] = []
+    known: list[_Known] = []
     for row in rows:
-        if row.email in existing:
-            report.skip(row.line, "existing", f"line {row.line}: already a subscriber")
-        elif hashes[row.email] in suppressed:
+        if hashes[row.email] in suppressed:
             report.skip(row.line, "suppressed", f"line {row.line}: the address is suppressed")
-        else:
+            continue
+        if row.email not in existing:
             kept.append(row)
-    return kept
+            continue
+        subscriber_id, status = existing[row.email]
+        subscription_id, subscription_status, unsubscribed_at = subscriptions.get(
+            subscriber_id, (None, None, None)
+        )
+        # Leaving this newsletter, or leaving them all, outlives a consent recorded before it.
+        left_at = unsubscribed_at
+        if status == SubscriberStatus.UNSUBSCRIBED:
+            left_at = left_any.get(subscriber_id)
+        if status == SubscriberStatus.ACTIVE and subscription_status == SubscriptionStatus.ACTIVE:
+            report.skip(row.line, "existing", f"line {row.line}: already subscribed")
+        elif status in {SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED}:
+            report.skip(row.line, "stopped", f"line {row.line}: the address bounced or complained")
+        elif not row.consented:
+            report.skip(
+                row.line,
+                "existing",
+                f"line {row.line}: already a subscriber; no consent in the file",
+            )
+        elif left_at is not None and row.created_at <= left_at:
+            report.skip(
+                row.line,
+                "unsubscribed",
+                f"line {row.line}: unsubscribed after the consent the file records",
+            )
+        else:
+            known.append(
+                _Known(
+                    row=row,
+                    subscriber_id=subscriber_id,
+                    status=status,
+                    subscription_id=subscription_id,
+                )
+            )
+    return kept, known
+
+
+def _write_known(known: list[_Known], newsletter, source, report) -> None:
+    """Subscribe stored subscribers whose row records consent, and activate them if need be."""
+    now = timezone.now()
+    consent_source = f"import: {source}"[:200]
+    for batch in _batched(known, WRITE_BATCH):
+        by_id = {item.subscriber_id: item for item in batch}
+        to_activate = []
+        for subscriber in Subscriber.objects.filter(pk__in=list(by_id)):
+            item = by_id[subscriber.pk]
+            if subscriber.status != SubscriberStatus.ACTIVE:
+                subscriber.status = SubscriberStatus.ACTIVE
+                subscriber.consent_at = item.row.created_at
+                subscriber.consent_method = ConsentMethod.IMPORT
+                subscriber.consent_source = consent_source
+                subscriber.updated_at = now
+                to_activate.append(subscriber)
+        Subscriber.objects.bulk_update(
+            to_activate,
+            ["status", "consent_at", "consent_method", "consent_source", "updated_at"],
+        )
+        Subscription.objects.filter(
+            pk__in=[item.subscription_id for item in batch if item.subscription_id is not None]
+        ).update(status=SubscriptionStatus.ACTIVE, confirmed_at=now)
+        Subscription.objects.bulk_create(
+            [
+                Subscription(
+                    subscriber_id=item.subscriber_id,
+                    newsletter=newsletter,
+                    status=SubscriptionStatus.ACTIVE,
+                    confirmed_at=now,
+                )
+                for item in batch
+                if item.subscription_id is None
+            ]
+        )
+        SubscriberEvent.objects.bulk_create(
+            [
+                SubscriberEvent(
+                    subscriber_id=item.subscriber_id,
+                    action="import",
+                    newsletter=newsletter,
+                    detail=source[:300],
+                    created_at=now,
+                )
+                for item in batch
+            ]
+        )
+        report.subscribed += len(batch)
 
 
 def subscribers_import(
@@ -269,8 +395,9 @@ def subscribers_import(
     report = ImportReport()
     rows = _parse(_decode(data), report, progress)
     with transaction.atomic():
-        rows = _drop_known(rows, report)
+        rows, known = _drop_known(rows, newsletter, report)
         _write(rows, newsletter, source, report, progress)
+        _write_known(known, newsletter, source, report)
     report.problems.sort()
     return report
 

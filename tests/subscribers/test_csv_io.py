@@ -202,3 +202,82 @@ def test_export_escapes_a_formula_in_the_email_column_and_reads_back(tmp_path, n
     Subscriber.objects.all().delete()
     run("import_subscribers", str(tmp_path / "out.csv"))
     assert list(Subscriber.objects.values_list("email", flat=True)) == [email]
+
+
+def test_import_subscribes_known_addresses_only_with_consent_and_stays_idempotent(
+    tmp_path, newsletter
+):
+    from django.utils import timezone
+
+    from subscribers.services import subscriber_subscribe
+    from tests.factories import SubscriberFactory, SubscriptionFactory
+
+    other = NewsletterFactory(slug="the-bell-daily", name="The Bell Daily")
+    # Active, but subscribed to another newsletter only.
+    SubscriptionFactory(newsletter=other, subscriber__email="reader@example.org")
+    # Signed up through the form, never confirmed.
+    subscriber_subscribe(email="pending@example.org", newsletter=newsletter)
+    subscriber_subscribe(email="waiting@example.org", newsletter=newsletter)
+    # Left after the consent the file records; and one who left before a fresh consent.
+    SubscriptionFactory(
+        newsletter=newsletter,
+        subscriber__email="left@example.org",
+        subscriber__status="unsubscribed",
+        status="unsubscribed",
+        unsubscribed_at=timezone.now(),
+    )
+    SubscriptionFactory(
+        newsletter=newsletter,
+        subscriber__email="back@example.org",
+        subscriber__status="unsubscribed",
+        status="unsubscribed",
+        unsubscribed_at=timezone.now() - timezone.timedelta(days=30),
+    )
+    # Suppressed, with its row still here.
+    SubscriberFactory(email="gone@example.org", status="unsubscribed")
+    address_suppress(email="gone@example.org", reason="manual")
+    SubscriptionFactory(newsletter=newsletter, subscriber__email="already@example.org")
+
+    fresh = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    path = write_csv(
+        tmp_path / "m.csv",
+        [
+            ghost_row(1, email="Reader@Example.org", subscribed_to_emails="true"),
+            ghost_row(2, email="pending@example.org", subscribed_to_emails="true"),
+            ghost_row(3, email="waiting@example.org", subscribed_to_emails="false"),
+            ghost_row(4, email="left@example.org", subscribed_to_emails="true"),
+            ghost_row(5, email="back@example.org", subscribed_to_emails="true", created_at=fresh),
+            ghost_row(6, email="gone@example.org", subscribed_to_emails="true"),
+            ghost_row(7, email="already@example.org", subscribed_to_emails="true"),
+        ],
+    )
+    out, err = run("import_subscribers", str(path), "--newsletter", newsletter.slug)
+
+    def state(email):
+        subscriber = Subscriber.objects.get(email=email)
+        subscription = subscriber.subscriptions.filter(newsletter=newsletter).first()
+        return subscriber.status, subscription.status if subscription else None
+
+    reader = Subscriber.objects.get(email="reader@example.org")
+    assert state("reader@example.org") == ("active", "active")
+    assert reader.consent_method == "double_opt_in"  # their own consent record stays
+    assert state("pending@example.org") == ("active", "active")
+    assert Subscriber.objects.get(email="pending@example.org").consent_method == "import"
+    assert state("waiting@example.org") == ("pending", "pending")
+    assert state("left@example.org") == ("unsubscribed", "unsubscribed")
+    assert state("back@example.org") == ("active", "active")
+    assert state("gone@example.org") == ("unsubscribed", None)
+    assert state("already@example.org") == ("active", "active")
+    assert "subscribed 3 existing subscribers" in out
+    assert "line 4: already a subscriber; no consent in the file" in err
+    assert "line 5: unsubscribed after the consent the file records" in err
+    assert "line 7: the address is suppressed" in err
+    assert "line 8: already subscribed" in err
+
+    counts = (Subscriber.objects.count(), Subscription.objects.count())
+    active = Subscription.objects.filter(status="active").count()
+    out, _ = run("import_subscribers", str(path), "--newsletter", newsletter.slug)
+    assert "Imported 0 subscribers" in out
+    assert "subscribed 0 existing subscribers" in out
+    assert (Subscriber.objects.count(), Subscription.objects.count()) == counts
+    assert Subscription.objects.filter(status="active").count() == active

@@ -69,9 +69,8 @@ class Command(BaseCommand):
         skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(report.skipped.items()))
         self.stdout.write(
             f"Imported {report.imported} subscribers ({report.active} active) into "
-            f"{newsletter.name}; skipped {sum(report.skipped.values())}"
-            + (f" ({skipped})" if skipped else "")
-            + "."
+            f"{newsletter.name}; subscribed {report.subscribed} existing subscribers; "
+            f"skipped {sum(report.skipped.values())}" + (f" ({skipped})" if skipped else "") + "."
         )
 
     def progress(self, phase: str, done: int, total: int) -> None:
