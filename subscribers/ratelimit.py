@@ -7,6 +7,7 @@ an in-process cache for that reason (``bellcms/settings/production.py``).
 
 import hashlib
 import hmac
+import ipaddress
 import time
 
 from django.conf import settings
@@ -56,3 +57,40 @@ def client_ip(request) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def ip_rate_key(ip: str) -> str:
+    """The rate-limit key of a client address: an IPv4 address itself, an IPv6 address's /64.
+
+    One IPv6 subscriber line gets a whole /64 (often much more), so keying on the full address
+    would give one client 2^64 buckets. An IPv4-mapped IPv6 address counts as its IPv4 address.
+    """
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+
+
+def mailbox_rate_key(address: str) -> str:
+    """The rate-limit key of a normalised address: the mailbox its mail lands in.
+
+    ``anna+1@example.com`` and ``anna+2@example.com`` reach one inbox (a ``+tag`` is dropped for
+    every domain), and Gmail also ignores dots and treats googlemail.com as gmail.com. Only the
+    key changes: the subscriber keeps the address as typed (normalised).
+    """
+    local, _, domain = address.rpartition("@")
+    tag = local.find("+")
+    if tag > 0:
+        local = local[:tag]
+    if domain in GMAIL_DOMAINS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"

@@ -24,7 +24,7 @@ from .models import (
     Suppression,
     SuppressionReason,
 )
-from .ratelimit import rate_limit_hit
+from .ratelimit import ip_rate_key, mailbox_rate_key, rate_limit_hit
 from .tokens import confirm_token_read, unsubscribe_token_read
 
 
@@ -152,7 +152,7 @@ def subscriber_subscribe(
         event_record(subscriber=subscriber, action="subscribe", newsletter=newsletter, detail=form)
         if rate_limit_hit(
             scope="confirm-mail",
-            key=address,
+            key=mailbox_rate_key(address),
             limit=1,
             window=settings.SUBSCRIBERS_CONFIRM_RESEND_SECONDS,
         ):
@@ -349,7 +349,7 @@ def preferences_link_request(*, token: str, ip: str) -> None:
     data = unsubscribe_token_read(token)
     over_ip = rate_limit_hit(
         scope="preferences-link-ip",
-        key=ip,
+        key=ip_rate_key(ip),
         limit=settings.SUBSCRIBERS_SIGNUP_LIMIT,
         window=settings.SUBSCRIBERS_SIGNUP_WINDOW,
     )

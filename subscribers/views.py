@@ -17,7 +17,7 @@ from issues.models import Newsletter
 
 from .forms import PreferencesForm, SignupForm
 from .models import Subscriber, SubscriptionStatus
-from .ratelimit import client_ip, rate_limit_hit
+from .ratelimit import client_ip, ip_rate_key, rate_limit_hit
 from .services import (
     PreferencesRefused,
     SubscriptionRefused,
@@ -99,7 +99,7 @@ def signup(request, slug: str | None = None):
         return too_large_page(request)
     if rate_limit_hit(
         scope="signup",
-        key=client_ip(request),
+        key=ip_rate_key(client_ip(request)),
         limit=settings.SUBSCRIBERS_SIGNUP_LIMIT,
         window=settings.SUBSCRIBERS_SIGNUP_WINDOW,
     ):

@@ -269,3 +269,90 @@ def test_rate_limit_holds_across_processes_sharing_redis():
     assert time.monotonic() - started < 3600  # one window, so one count
     # 60 attempts from three processes against one limit of 25: exactly 25 pass.
     assert sum(allowed) == 25
+
+
+@override_settings(SUBSCRIBERS_SIGNUP_LIMIT=2, SUBSCRIBERS_SIGNUP_WINDOW=3600)
+def test_signup_ip_limit_counts_an_ipv6_64_as_one_client_and_ipv4_per_address(client, newsletter):
+    assert (
+        sign_up(client, newsletter, email="a1@example.com", ip="2001:db8:1:2::1").status_code == 302
+    )
+    assert (
+        sign_up(client, newsletter, email="a2@example.com", ip="2001:db8:1:2::2").status_code == 302
+    )
+    # Another address in the same /64 is the same client.
+    refused = sign_up(client, newsletter, email="a3@example.com", ip="2001:db8:1:2:ffff::3")
+    assert refused.status_code == 429
+    # Another /64 and other IPv4 addresses are other clients.
+    assert (
+        sign_up(client, newsletter, email="a4@example.com", ip="2001:db8:1:3::1").status_code == 302
+    )
+    for number in range(2):
+        ip = f"203.0.113.{number + 1}"
+        assert sign_up(client, newsletter, email=f"b{number}@example.com", ip=ip).status_code == 302
+    assert sign_up(client, newsletter, email="b2@example.com", ip="203.0.113.1").status_code == 302
+    assert sign_up(client, newsletter, email="b3@example.com", ip="203.0.113.1").status_code == 429
+
+
+def test_signup_sends_one_confirmation_per_mailbox_whatever_the_tag_or_gmail_dots(
+    newsletter, django_capture_on_commit_callbacks
+):
+    spellings = [
+        "victim@gmail.com",
+        "victim+1@gmail.com",
+        "v.i.c.t.i.m+2@gmail.com",
+        "Victim+3@googlemail.com",
+        "anna+a@example.com",
+        "anna+b@example.com",
+        "anna@example.com",
+        "an.na@example.com",  # dots matter outside Gmail: another mailbox
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        for email in spellings:
+            subscriber_subscribe(email=email, newsletter=newsletter)
+    assert [message.to for message in mail.outbox] == [
+        ["victim@gmail.com"],
+        ["anna+a@example.com"],
+        ["an.na@example.com"],
+    ]
+    # The addresses are stored as typed (normalised), only the limit's key is the mailbox.
+    assert set(Subscriber.objects.values_list("email", flat=True)) == {
+        "victim@gmail.com",
+        "victim+1@gmail.com",
+        "v.i.c.t.i.m+2@gmail.com",
+        "victim+3@googlemail.com",
+        "anna+a@example.com",
+        "anna+b@example.com",
+        "anna@example.com",
+        "an.na@example.com",
+    }
+
+
+@pytest.mark.parametrize(
+    ("ip", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_ip_rate_key_is_the_ipv4_address_or_the_ipv6_64(ip, key):
+    from subscribers.ratelimit import ip_rate_key
+
+    assert ip_rate_key(ip) == key
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("v.i.c.t.i.m+news@googlemail.com", "victim@gmail.com"),
+        ("anna+x+y@example.com", "anna@example.com"),
+        ("an.na@example.com", "an.na@example.com"),
+        ("+tag@example.com", "+tag@example.com"),
+    ],
+)
+def test_mailbox_rate_key_drops_tags_and_gmail_dots(address, key):
+    from subscribers.ratelimit import mailbox_rate_key
+
+    assert mailbox_rate_key(address) == key
