@@ -238,3 +238,27 @@ class SubscriberEvent(models.Model):
 
     def __str__(self):
         return self.action
+
+
+class SignupAttempt(models.Model):
+    """A sign-up as the form received it, waiting for the worker (``signup_attempt_process``).
+
+    The public form only stores this row and queues its id, whatever the address, so that the
+    answer's timing and work tell nothing about it. The worker decides and deletes the row;
+    rows a lost task left behind are deleted after a day.
+    """
+
+    email = models.CharField(_("email address"), max_length=EMAIL_MAX_LENGTH)
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, blank=True)
+    newsletter = models.ForeignKey(
+        Newsletter, verbose_name=_("newsletter"), on_delete=models.CASCADE, related_name="+"
+    )
+    form = models.CharField(_("form"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("sign-up attempt")
+        verbose_name_plural = _("sign-up attempts")
+
+    def __str__(self):
+        return f"sign-up attempt {self.pk}"

@@ -16,6 +16,7 @@ from issues.models import Newsletter
 from .addresses import email_normalise, name_clean, suppression_hash
 from .models import (
     ConsentMethod,
+    SignupAttempt,
     Subscriber,
     SubscriberEvent,
     SubscriberStatus,
@@ -119,6 +120,7 @@ def subscriber_erase(*, subscriber: Subscriber) -> Suppression:
         content_type=ContentType.objects.get_for_model(Subscriber),
         object_id=str(subscriber.pk),
     ).delete()
+    SignupAttempt.objects.filter(email=subscriber.email).delete()
     subscriber.delete()
     return suppression
 
@@ -128,18 +130,55 @@ def subscriber_subscribe(
 ) -> None:
     """Sign an address up for a newsletter, pending confirmation by email (double opt-in).
 
-    Returns nothing on purpose: the caller must answer alike whether the address was new,
-    known, active or suppressed. A confirmation email is sent after commit unless the address
-    is suppressed, already subscribed, or was sent one within
-    ``SUBSCRIBERS_CONFIRM_RESEND_SECONDS``. Raises ``ValidationError`` for a malformed address
-    or name. ``form`` names the form the person used (kept as the consent record).
+    Returns nothing on purpose, and does the same work whatever the address: it validates the
+    address and name, stores a ``SignupAttempt`` and, after commit, queues
+    ``subscribers.tasks.process_signup(attempt_id)``. Whether the address is new, known, active
+    or suppressed is looked at only by the worker (``signup_attempt_process``), so neither the
+    answer nor its timing tells. Raises ``ValidationError`` for a malformed address or name.
+    ``form`` names the form the person used (kept as the consent record).
     """
     address = email_normalise(email)
     name = name_clean(name)
-    if address_is_suppressed(email=address):
-        return
+    attempt = SignupAttempt.objects.create(
+        email=address, name=name, newsletter=newsletter, form=form[:200]
+    )
+    from .tasks import process_signup
+
+    attempt_id = attempt.pk
+    transaction.on_commit(lambda: process_signup.delay(attempt_id))
+
+
+# A sign-up attempt whose task was lost is deleted after this long (it holds an address).
+SIGNUP_ATTEMPT_MAX_AGE = timezone.timedelta(days=1)
+
+
+def signup_attempt_process(*, attempt_id: int) -> bool:
+    """The worker's half of ``subscriber_subscribe``: decide, then queue the confirmation.
+
+    Creates a pending subscriber and subscription (or reuses them) and, after commit, queues
+    ``send_confirmation(subscription_id)`` unless the address is suppressed, already subscribed,
+    or was sent one within ``SUBSCRIBERS_CONFIRM_RESEND_SECONDS``. The attempt row is deleted
+    either way. Returns whether a confirmation was queued.
+    """
     with transaction.atomic():
-        subscriber, _ = Subscriber.objects.get_or_create(email=address, defaults={"name": name})
+        SignupAttempt.objects.filter(
+            created_at__lt=timezone.now() - SIGNUP_ATTEMPT_MAX_AGE
+        ).delete()
+        attempt = (
+            SignupAttempt.objects.select_for_update()
+            .select_related("newsletter")
+            .filter(pk=attempt_id)
+            .first()
+        )
+        if attempt is None:
+            return False
+        attempt.delete()
+        address, newsletter, form = attempt.email, attempt.newsletter, attempt.form
+        if address_is_suppressed(email=address):
+            return False
+        subscriber, _ = Subscriber.objects.get_or_create(
+            email=address, defaults={"name": attempt.name}
+        )
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         subscription, _ = Subscription.objects.get_or_create(
             subscriber=subscriber, newsletter=newsletter
@@ -148,7 +187,7 @@ def subscriber_subscribe(
             subscriber.status == SubscriberStatus.ACTIVE
             and subscription.status == SubscriptionStatus.ACTIVE
         ):
-            return
+            return False
         event_record(subscriber=subscriber, action="subscribe", newsletter=newsletter, detail=form)
         if rate_limit_hit(
             scope="confirm-mail",
@@ -156,11 +195,12 @@ def subscriber_subscribe(
             limit=1,
             window=settings.SUBSCRIBERS_CONFIRM_RESEND_SECONDS,
         ):
-            return
+            return False
         from .tasks import send_confirmation
 
         subscription_id = subscription.pk
         transaction.on_commit(lambda: send_confirmation.delay(subscription_id))
+        return True
 
 
 @transaction.atomic

@@ -11,6 +11,14 @@ from .emails import confirmation_send, preferences_link_send
 CONFIRMATION_MAX_RETRIES = 6
 
 
+@shared_task
+def process_signup(attempt_id: int) -> bool:
+    # Decides what a sign-up does; the public form queues this for every address alike.
+    from .services import signup_attempt_process
+
+    return signup_attempt_process(attempt_id=attempt_id)
+
+
 @shared_task(
     autoretry_for=(SMTPException, OSError),
     retry_backoff=True,

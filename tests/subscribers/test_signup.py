@@ -79,21 +79,67 @@ def test_signup_pending_then_confirmed_with_consent_record(
     assert SubscriberEvent.objects.filter(action="confirm").count() == 1
 
 
-def test_signup_answer_is_the_same_for_new_known_and_suppressed_addresses(
-    client, newsletter, django_capture_on_commit_callbacks
+def test_signup_does_the_same_work_for_new_active_and_suppressed_addresses(
+    client, newsletter, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from subscribers import tasks
+
     SubscriptionFactory(subscriber__email="known@example.com", newsletter=newsletter)
     address_suppress(email="gone@example.com", reason="complaint")
-    answers = []
+    queued = []
+    for task in (tasks.process_signup, tasks.send_confirmation, tasks.send_preferences_link):
+        monkeypatch.setattr(
+            task, "delay", lambda *args, name=task.name, **kwargs: queued.append((name, args))
+        )
+    work = []
+    for email in ["new@example.com", "known@example.com", "gone@example.com"]:
+        queued.clear()
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = sign_up(client, newsletter, email=email)
+        # Read now: the next request resets the connection's query log.
+        captured = list(queries.captured_queries)
+        statements = [query["sql"].split()[0].upper() for query in captured]
+        tables = [query["sql"].split('"')[1] if '"' in query["sql"] else "" for query in captured]
+        page = client.get(response["Location"])
+        # The task carries only the attempt's id: nothing tells the addresses apart.
+        ((name, (attempt_id,)),) = queued
+        assert name == tasks.process_signup.name and isinstance(attempt_id, int)
+        work.append(
+            (
+                len(captured),
+                statements,
+                tables,
+                response.status_code,
+                response["Location"],
+                page.content,
+            )
+        )
+    assert work[0] == work[1] == work[2]
+    assert work[0][2].count("subscribers_signupattempt") == 1
+    assert "subscribers_subscriber" not in work[0][2]
+    assert "subscribers_suppression" not in work[0][2]
+
+
+def test_signup_worker_mails_only_a_new_address(newsletter, django_capture_on_commit_callbacks):
+    from subscribers.models import SignupAttempt
+
+    SubscriptionFactory(subscriber__email="known@example.com", newsletter=newsletter)
+    address_suppress(email="gone@example.com", reason="complaint")
     with django_capture_on_commit_callbacks(execute=True):
         for email in ["new@example.com", "known@example.com", "gone@example.com"]:
-            response = sign_up(client, newsletter, email=email)
-            page = client.get(response["Location"])
-            answers.append((response.status_code, response["Location"], page.content))
-    assert answers[0] == answers[1] == answers[2]
+            subscriber_subscribe(email=email, newsletter=newsletter, name="Stranger")
     # Only the new address gets mail: the known one is subscribed, the other suppressed.
     assert [message.to for message in mail.outbox] == [["new@example.com"]]
     assert not Subscriber.objects.filter(email="gone@example.com").exists()
+    assert Subscriber.objects.get(email="known@example.com").name != "Stranger"
+    # The worker deletes every attempt once decided: no address waits in it.
+    assert not SignupAttempt.objects.exists()
 
 
 def test_signup_honeypot_pretends_success_and_does_nothing(
