@@ -9,6 +9,7 @@ revision, shows what the other person changed since (``issues.history.conflicts`
 from dataclasses import dataclass
 from datetime import datetime
 
+import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
@@ -135,6 +136,21 @@ class WorkflowPageMixin:
         messages.error(request, error.message)
         since = seen if error.code == "stale" else None
         return HttpResponseRedirect(self._change_url(obj_or_id, since=since))
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        if reversion.is_active():
+            reversion.set_comment(
+                _("%(change)s Revision %(revision)s.")
+                % {"change": entry.get_change_message(), "revision": obj.revision}
+            )
+        return entry
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except WorkflowError as error:
+            return self._refused(request, error, unquote(object_id))
 
     def workflow_urls(self, workflow_view):
         """The workflow step and presence addresses, before the admin's catch-all redirect."""

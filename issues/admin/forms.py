@@ -44,13 +44,14 @@ class ScheduleForm(forms.Form):
     )
 
 
-class IssueForm(forms.ModelForm):
-    # The revision the editor started from: saving over someone else's newer save is refused.
-    based_on_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class RevisionCheckedForm(forms.ModelForm):
+    """A change form that carries the revision it was opened at and refuses, under the row's
+    lock, a save based on an older one. The admin validates inside the save's transaction, so
+    the lock holds until the commit; the inline's reordering locks the same row."""
 
-    class Meta:
-        model = Issue
-        fields = ("newsletter", "number", "title", "slug", "intro")
+    based_on_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Set by subclasses: the refusal, with %(current)s and %(based_on)s.
+    stale_message = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,9 +63,10 @@ class IssueForm(forms.ModelForm):
         based_on = cleaned_data.get("based_on_revision")
         if self.instance.pk is None or based_on is None:
             return cleaned_data
-        # Locked until the save commits: the inline's reordering locks the same row.
+        # No ordering: a default one joining other tables cannot be locked on PostgreSQL.
         current = (
-            Issue.objects.select_for_update()
+            type(self.instance)
+            .objects.select_for_update()
             .filter(pk=self.instance.pk)
             .order_by()
             .values_list("revision", flat=True)
@@ -73,16 +75,24 @@ class IssueForm(forms.ModelForm):
         if current is not None and current != based_on:
             self.stale_seen = based_on
             raise forms.ValidationError(
-                _(
-                    "Someone else changed this issue (now revision %(current)s) after you "
-                    "opened revision %(based_on)s. Your changes were not saved: they are still "
-                    "in the form below, and what changed is shown above. Open the current "
-                    "version, then redo your changes there."
-                ),
+                self.stale_message,
                 code="stale",
                 params={"current": current, "based_on": based_on},
             )
         return cleaned_data
+
+
+class IssueForm(RevisionCheckedForm):
+    stale_message = _(
+        "Someone else changed this issue (now revision %(current)s) after you "
+        "opened revision %(based_on)s. Your changes were not saved: they are still "
+        "in the form below, and what changed is shown above. Open the current "
+        "version, then redo your changes there."
+    )
+
+    class Meta:
+        model = Issue
+        fields = ("newsletter", "number", "title", "slug", "intro")
 
 
 class BlockInlineForm(PositionedInlineForm):
@@ -92,9 +102,13 @@ class BlockInlineForm(PositionedInlineForm):
         widgets = {"text": forms.Textarea(attrs={"rows": 3, "class": "bell-block-text"})}
 
 
-class StoryForm(PositionedForm):
-    # The revision the editor started from: saving over someone else's newer save is refused.
-    based_on_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class StoryForm(RevisionCheckedForm, PositionedForm):
+    stale_message = _(
+        "Someone else saved this story (now revision %(current)s) after you opened "
+        "revision %(based_on)s. Your changes were not saved: they are still in the "
+        "form below, and what the other person changed is shown above. Open the "
+        "current version, then redo your changes there."
+    )
 
     class Meta:
         model = Story
@@ -102,8 +116,6 @@ class StoryForm(PositionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["based_on_revision"].initial = self.instance.revision
-        self.stale_seen = None
         if POSITION in self.fields:
             self.fields[POSITION].help_text = _(
                 "Order in the issue. Leave empty to add at the end."
@@ -130,32 +142,7 @@ class StoryForm(PositionedForm):
         return bool(set(self.changed_data) - PLACE_FIELDS - {"based_on_revision"})
 
     def clean(self):
-        cleaned_data = super().clean()
-        issue = cleaned_data.get("issue")
+        issue = self.cleaned_data.get("issue")
         if "issue" in self.changed_data and issue_is_locked(issue):
             self.add_error("issue", issue_locked_reason(issue))
-        based_on = cleaned_data.get("based_on_revision")
-        if self.instance.pk is None or based_on is None:
-            return cleaned_data
-        # The admin validates inside the save's transaction, so the lock holds until the commit.
-        # No ordering: the default one joins issue and newsletter, which PostgreSQL cannot lock.
-        current = (
-            Story.objects.select_for_update()
-            .filter(pk=self.instance.pk)
-            .order_by()
-            .values_list("revision", flat=True)
-            .first()
-        )
-        if current is not None and current != based_on:
-            self.stale_seen = based_on
-            raise forms.ValidationError(
-                _(
-                    "Someone else saved this story (now revision %(current)s) after you opened "
-                    "revision %(based_on)s. Your changes were not saved: they are still in the "
-                    "form below, and what the other person changed is shown above. Open the "
-                    "current version, then redo your changes there."
-                ),
-                code="stale",
-                params={"current": current, "based_on": based_on},
-            )
-        return cleaned_data
+        return super().clean()

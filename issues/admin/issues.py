@@ -255,18 +255,3 @@ class IssueAdmin(
         if reversion.is_active():
             # The UPDATE bypassed the signals reversion listens to: record the final state.
             reversion.add_to_revision(issue)
-
-    def log_change(self, request, obj, message):
-        entry = super().log_change(request, obj, message)
-        if reversion.is_active():
-            reversion.set_comment(
-                gettext("%(change)s Revision %(revision)s.")
-                % {"change": entry.get_change_message(), "revision": obj.revision}
-            )
-        return entry
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except WorkflowError as error:
-            return self._refused(request, error, unquote(object_id))

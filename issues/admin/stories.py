@@ -332,22 +332,7 @@ class StoryAdmin(
         if was != issue.status:
             self._issue_reopened(request, issue)
 
-    def log_change(self, request, obj, message):
-        entry = super().log_change(request, obj, message)
-        if reversion.is_active():
-            reversion.set_comment(
-                gettext("%(change)s Revision %(revision)s.")
-                % {"change": entry.get_change_message(), "revision": obj.revision}
-            )
-        return entry
-
     # Deleting ----------------------------------------------------------------------------------
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except WorkflowError as error:
-            return self._refused(request, error, unquote(object_id))
 
     def delete_model(self, request, obj):
         issue_id = obj.issue_id
