@@ -73,6 +73,15 @@ class SubscriberAdmin(admin.ModelAdmin):
         # The address is who consented: a new address is a new subscriber.
         return (*self.readonly_fields, "email") if obj else self.readonly_fields
 
+    # Deleting a subscriber is erasing them: the address goes, a suppression entry stays, and
+    # the admin's own log keeps no trace of it (subscriber_erase removes its entries).
+    def delete_model(self, request, obj):
+        subscriber_erase(subscriber=obj)
+
+    def delete_queryset(self, request, queryset):
+        for subscriber in queryset:
+            subscriber_erase(subscriber=subscriber)
+
     @admin.action(description=_("Unsubscribe from all newsletters"))
     def unsubscribe_all(self, request, queryset):
         count = sum(

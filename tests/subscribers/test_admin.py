@@ -101,3 +101,28 @@ def test_admin_erase_leaves_no_admin_history_naming_the_address(admin_client):
     )
     assert "anna" not in str(list(LogEntry.objects.values())).lower()
     assert LogEntry.objects.filter(object_id=str(other.pk)).exists()
+
+
+@pytest.mark.parametrize("how", ["delete page", "delete selected"])
+def test_admin_delete_erases_keeping_only_the_suppression(admin_client, how):
+    from django.contrib.admin.models import LogEntry
+
+    admin_client.post(
+        reverse("admin:subscribers_subscriber_add"),
+        {"email": "anna@example.com", "name": "Anna", "tier": "free"},
+    )
+    subscriber = Subscriber.objects.get(email="anna@example.com")
+
+    if how == "delete page":
+        url = reverse("admin:subscribers_subscriber_delete", args=[subscriber.pk])
+        response = admin_client.post(url, {"post": "yes"})
+    else:
+        response = admin_client.post(
+            reverse("admin:subscribers_subscriber_changelist"),
+            {"action": "delete_selected", "_selected_action": [subscriber.pk], "post": "yes"},
+        )
+
+    assert response.status_code == 302
+    assert not Subscriber.objects.exists()
+    assert address_is_suppressed(email="anna@example.com")
+    assert "anna" not in str(list(LogEntry.objects.values())).lower()
