@@ -152,6 +152,15 @@ def subscriber_subscribe(
 SIGNUP_ATTEMPT_MAX_AGE = timezone.timedelta(days=1)
 
 
+def signup_attempts_expire() -> int:
+    """Delete sign-up attempts whose task was lost: each holds an address nobody confirmed.
+    Beat runs this every hour; returns how many went."""
+    expired, _ = SignupAttempt.objects.filter(
+        created_at__lt=timezone.now() - SIGNUP_ATTEMPT_MAX_AGE
+    ).delete()
+    return expired
+
+
 def signup_attempt_process(*, attempt_id: int) -> bool:
     """The worker's half of ``subscriber_subscribe``: decide, then queue the confirmation.
 
@@ -161,9 +170,7 @@ def signup_attempt_process(*, attempt_id: int) -> bool:
     either way. Returns whether a confirmation was queued.
     """
     with transaction.atomic():
-        SignupAttempt.objects.filter(
-            created_at__lt=timezone.now() - SIGNUP_ATTEMPT_MAX_AGE
-        ).delete()
+        signup_attempts_expire()
         attempt = (
             SignupAttempt.objects.select_for_update()
             .select_related("newsletter")

@@ -19,6 +19,13 @@ def process_signup(attempt_id: int) -> bool:
     return signup_attempt_process(attempt_id=attempt_id)
 
 
+@shared_task
+def expire_signup_attempts() -> int:
+    from .services import signup_attempts_expire
+
+    return signup_attempts_expire()
+
+
 @shared_task(
     autoretry_for=(SMTPException, OSError),
     retry_backoff=True,

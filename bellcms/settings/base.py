@@ -111,6 +111,12 @@ CELERY_BEAT_SCHEDULE = {
         # A heartbeat older than its successor is worthless: let the broker drop it.
         "options": {"expires": env.int("BELLCMS_HEARTBEAT_SECONDS", default=30)},
     },
+    # Sign-up attempts hold an address until a worker decides on them; lost ones go.
+    "expire-signup-attempts": {
+        "task": "subscribers.tasks.expire_signup_attempts",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
+    },
 }
 
 # Files stored by this installation (the embedded database, broker and outbox live here).
@@ -134,6 +140,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"filters": ["token_paths"]},
         "django.security.csrf": {"filters": ["token_paths"]},
+        # runserver's request lines; they propagate to the console handler above.
+        "django.server": {"filters": ["token_paths"]},
     },
 }
 

@@ -55,3 +55,13 @@ def test_redaction_leaves_other_paths_alone():
     assert token_paths_redact("/preferences/AbC:1x:Zz/erase/?a=1") == (
         "/preferences/[redacted]/erase/?a=1"
     )
+
+
+def test_runserver_request_lines_do_not_log_a_token(caplog):
+    with caplog.at_level(logging.INFO, logger="django.server"):
+        logging.getLogger("django.server").info(
+            '"%s" %s %s', "POST /u/AbC:1x:Zz/ HTTP/1.1", "200", "512"
+        )
+    assert [record.getMessage() for record in caplog.records] == [
+        '"POST /u/[redacted]/ HTTP/1.1" 200 512'
+    ]

@@ -402,3 +402,24 @@ def test_mailbox_rate_key_drops_tags_and_gmail_dots(address, key):
     from subscribers.ratelimit import mailbox_rate_key
 
     assert mailbox_rate_key(address) == key
+
+
+def test_lost_signup_attempts_expire_on_the_hourly_beat(newsletter, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from subscribers.models import SignupAttempt
+    from subscribers.tasks import expire_signup_attempts
+
+    fresh = SignupAttempt.objects.create(email="fresh@example.com", newsletter=newsletter)
+    lost = SignupAttempt.objects.create(email="lost@example.com", newsletter=newsletter)
+    SignupAttempt.objects.filter(pk=lost.pk).update(
+        created_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+
+    assert expire_signup_attempts.delay().get() == 1
+
+    assert list(SignupAttempt.objects.values_list("pk", flat=True)) == [fresh.pk]
+    entry = settings.CELERY_BEAT_SCHEDULE["expire-signup-attempts"]
+    assert entry["task"] == expire_signup_attempts.name
