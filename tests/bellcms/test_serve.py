@@ -1,8 +1,11 @@
 """The embedded default, as `make run` starts it: web, a real Celery worker and beat on the
 filesystem broker, SQLite, no servers. Ctrl-C stops all of it, and nothing outlives it."""
 
+import re
 import signal
 import subprocess
+import urllib.parse
+import urllib.request
 
 import pytest
 from django.core.cache.backends.filebased import FileBasedCache
@@ -29,8 +32,8 @@ def embedded_env(tmp_path):
         BELLCMS_VAR_DIR=tmp_path,
         BELLCMS_HEARTBEAT_SECONDS=2,
     )
-    migrate = [*MANAGE, "migrate", "--no-input"]
-    subprocess.run(migrate, env=env, cwd=ROOT, check=True, capture_output=True)
+    for command in (["migrate", "--no-input"], ["demo"]):
+        subprocess.run([*MANAGE, *command], env=env, cwd=ROOT, check=True, capture_output=True)
     return env
 
 
@@ -51,6 +54,7 @@ def serve(embedded_env, tmp_path):
             timeout=60,
             what="the admin login page",
         )
+        process.port = port
         yield process
     finally:
         if process.poll() is None:
@@ -97,3 +101,24 @@ def test_serve_leaves_no_process_behind_when_it_dies(serve, how):
         serve.send_signal(signal.SIGINT)
     serve.wait(timeout=40)
     all_exited(children)
+
+
+def test_serve_signup_confirmation_reaches_the_outbox_with_a_link_to_this_server(serve, tmp_path):
+    # A reader signs up on the web process; the worker sends the confirmation to var/outbox/.
+    base = f"http://127.0.0.1:{serve.port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    page = opener.open(f"{base}/subscribe/", timeout=10).read().decode()
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+    fields.update(email="reader@example.org", name="", website="")
+    body = urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(f"{base}/subscribe/", data=body, headers={"Referer": base})
+    assert "check-your-inbox" in opener.open(request, timeout=10).url
+
+    def confirmation():
+        for message in (tmp_path / "outbox").glob("*.log"):
+            links = re.findall(rf"{re.escape(base)}/confirm/\S+", message.read_text())
+            if links:
+                return links
+        return None
+
+    assert wait_for(confirmation, timeout=60, what="the confirmation in var/outbox/")

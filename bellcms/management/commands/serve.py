@@ -56,6 +56,9 @@ class Command(BaseCommand):
             signal.signal(signum, self._request_stop)
 
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Links in emails (confirmations, notifications) point at the address served here.
+        address = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+        env.setdefault("BELLCMS_BASE_URL", f"http://{address}")
         children = {}
         try:
             for name, command in commands.items():
