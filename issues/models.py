@@ -62,6 +62,18 @@ class Newsletter(models.Model):
 
 
 class IssueQuerySet(models.QuerySet):
+    def published(self):
+        """Issues readers may see: gone out (sending, sent or corrected) and published by now.
+
+        Retracted issues are left out: the archive shows no retraction notice yet, so a
+        retracted issue is simply not public.
+        """
+        return self.filter(
+            status__in=[IssueStatus.SENDING, IssueStatus.SENT, IssueStatus.CORRECTED],
+            published_at__isnull=False,
+            published_at__lte=timezone.now(),
+        )
+
     def with_stories(self):
         return self.prefetch_related(
             models.Prefetch("stories", queryset=Story.objects.order_by("position")),
