@@ -221,3 +221,10 @@ def test_archive_issue_block_markup_is_sanitized_like_the_email(client):
     page = client.get(issue_url(issue)).content.decode()
     assert "<em>emphasis</em>" in page
     assert 'href="javascript:' not in page
+
+
+def test_archive_pages_may_be_indexed_but_subscriber_pages_may_not(client, sample_issue):
+    archive = client.get(reverse("archive:index")).content.decode()
+    signup = client.get(reverse("subscribers:signup")).content.decode()
+    assert 'name="robots"' not in archive
+    assert '<meta name="robots" content="noindex">' in signup
