@@ -2,10 +2,14 @@
 
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from .models import Issue, IssueStatus
+from .services import issue_publish
 
 
 def _relative(delta_seconds: float) -> str:
@@ -45,3 +49,30 @@ def schedule_describe(issue, *, now: datetime | None = None) -> str:
     if issue.published_at:
         return _("Published %(when)s") % {"when": schedule_when(issue.published_at, now=now)}
     return _("Not scheduled")
+
+
+# Issues published per pass: each snapshots its whole audience in this pass's transaction, so
+# a pass stays short; the rest go in the next pass, seconds later.
+PUBLISH_MAX_ISSUES_PER_PASS = 10
+
+
+def publish_due_issues(now: datetime | None = None) -> list[int]:
+    """One scheduler pass: publish the scheduled issues due by ``now`` (at most
+    ``PUBLISH_MAX_ISSUES_PER_PASS``, oldest first); return their ids. ``published_at`` is the
+    moment each is actually published, whatever ``now`` says.
+
+    Safe to run twice, or in two processes at once: due rows are locked with SKIP LOCKED, so a
+    second pass skips what the first holds, and once committed an issue is no longer scheduled.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # order_by() replaces the default ordering, which joins the newsletter; the locking
+        # query reads the issue table alone and locks only its rows.
+        due = list(
+            Issue.objects.filter(status=IssueStatus.SCHEDULED, publish_at__lte=now)
+            .order_by("publish_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))[:PUBLISH_MAX_ISSUES_PER_PASS]
+        )
+        for issue in due:
+            issue_publish(issue=issue)
+    return [issue.pk for issue in due]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from .access import issue_is_locked, story_is_authored_by, user_is_editor
 from .models import Issue, IssueEvent, Story, StoryEvent, StoryStatus
+from .signals import issue_published
 from .tasks import notify_story_event
 from .workflow import ISSUE_TRANSITIONS, STORY_TRANSITIONS, Transition
 
@@ -366,4 +367,36 @@ def issue_unschedule(*, issue: Issue, acting_user, revision: int | None = None) 
         current.publish_at,
         current.revision,
     )
+    return current
+
+
+def issue_publish(*, issue: Issue) -> Issue:
+    """The scheduler's step: move a due scheduled issue to sending, and make it public.
+
+    A system transition (no acting person). In one transaction it writes the event row, sets
+    ``published_at`` to now (the archive shows the issue from that moment) and sends
+    ``issue_published``, whose receivers (the audience snapshot) commit or roll back with it.
+    Refused for an issue that is not scheduled, or not yet due.
+    """
+    transition = ISSUE_TRANSITIONS["publish"]
+    with transaction.atomic():
+        current = _issue_locked(issue)
+        what = _("the issue %(issue)s") % {"issue": _quoted(str(current))}
+        _check_source(transition, current.status, _capitalised(what), current.get_status_display())
+        now = timezone.now()
+        if current.publish_at > now:
+            raise WorkflowError(
+                _("%(what)s is not due until %(when)s.")
+                % {
+                    "what": _capitalised(what),
+                    "when": date_format(timezone.localtime(current.publish_at), "D j M Y H:i"),
+                },
+                code="early",
+            )
+        _issue_event(current, None, transition, publish_at=current.publish_at)
+        current.status = transition.target
+        current.published_at = now
+        current.save(update_fields=["status", "published_at", "updated_at"])
+        issue_published.send(sender=Issue, issue=current)
+    issue.status, issue.published_at = current.status, current.published_at
     return current

@@ -18,3 +18,12 @@ NOTIFY_MAX_RETRIES = 8
 )
 def notify_story_event(event_id: int) -> int:
     return story_event_notify(event_id=event_id)
+
+
+@shared_task
+def publish_due() -> list[int]:
+    """The beat's scheduler pass (every 30 s): publish the issues now due."""
+    # Imported here: scheduling imports the services, which import this module's tasks.
+    from .scheduling import publish_due_issues
+
+    return publish_due_issues()

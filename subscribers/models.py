@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from issues.models import Newsletter
+from issues.models import Issue, Newsletter
 
 from .addresses import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 
@@ -48,6 +48,15 @@ class SuppressionReason(models.TextChoices):
     COMPLAINT = "complaint", _("Spam complaint")
     ERASURE = "erasure", _("Erased at the subscriber's request")
     MANUAL = "manual", _("Added by staff")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CLAIMED = "claimed", _("Claimed by a worker")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+    UNCERTAIN = "uncertain", _("Uncertain")
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -262,3 +271,56 @@ class SignupAttempt(models.Model):
 
     def __str__(self):
         return f"sign-up attempt {self.pk}"
+
+
+class Delivery(models.Model):
+    """One issue to one subscriber: the audience snapshot taken when the issue was published.
+
+    Unique per (issue, subscriber) in the database, so no code path can mail anyone twice.
+    """
+
+    Status = DeliveryStatus
+
+    issue = models.ForeignKey(
+        Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="deliveries"
+    )
+    subscriber = models.ForeignKey(
+        Subscriber,
+        verbose_name=_("subscriber"),
+        # Erasure deletes everything about a subscriber, their deliveries too.
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    claimed_until = models.DateTimeField(
+        _("claimed until"),
+        null=True,
+        blank=True,
+        help_text=_("A claimed row whose lease ran out (its worker died) is claimed again."),
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    smtp_response = models.CharField(
+        _("SMTP response"), max_length=500, blank=True, help_text=_("The server's last answer.")
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["issue", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue", "subscriber"], name="delivery_unique_per_issue_subscriber"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["issue", "status"], name="delivery_issue_status_idx")]
+
+    def __str__(self):
+        return f"{self.issue} → {self.subscriber} ({self.get_status_display()})"

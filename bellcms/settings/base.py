@@ -111,6 +111,13 @@ CELERY_BEAT_SCHEDULE = {
         # A heartbeat older than its successor is worthless: let the broker drop it.
         "options": {"expires": env.int("BELLCMS_HEARTBEAT_SECONDS", default=30)},
     },
+    # The scheduler pass: what is due lives in the database, so a lost or late run only
+    # delays; a run older than the next one is dropped by the broker.
+    "publish-due-issues": {
+        "task": "issues.tasks.publish_due",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
+    },
     # Sign-up attempts hold an address until a worker decides on them; lost ones go.
     "expire-signup-attempts": {
         "task": "subscribers.tasks.expire_signup_attempts",
