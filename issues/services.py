@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .access import issue_is_locked, story_is_authored_by, user_is_editor
 from .models import Issue, IssueEvent, Story, StoryEvent, StoryStatus
@@ -66,24 +67,22 @@ def _check_source(transition: Transition, status: str, what: str, label: str) ->
         )
 
 
-def _past(transition: Transition) -> str:
-    return {
-        "submit": _("submitted"),
-        "return": _("returned"),
-        "approve": _("approved"),
-        "schedule": _("scheduled"),
-        "unschedule": _("unscheduled"),
-    }.get(transition.name, transition.name)
+# How each step reads in a refusal: “You may not approve …”, “… cannot be approved now.”
+_STEP_WORDS = {
+    "submit": (gettext_lazy("submit"), gettext_lazy("submitted")),
+    "return": (gettext_lazy("return"), gettext_lazy("returned")),
+    "approve": (gettext_lazy("approve"), gettext_lazy("approved")),
+    "schedule": (gettext_lazy("schedule"), gettext_lazy("scheduled")),
+    "unschedule": (gettext_lazy("unschedule"), gettext_lazy("unscheduled")),
+}
 
 
 def _verb(transition: Transition) -> str:
-    return {
-        "submit": _("submit"),
-        "return": _("return"),
-        "approve": _("approve"),
-        "schedule": _("schedule"),
-        "unschedule": _("unschedule"),
-    }.get(transition.name, transition.name)
+    return _STEP_WORDS.get(transition.name, (transition.name,))[0]
+
+
+def _past(transition: Transition) -> str:
+    return _STEP_WORDS.get(transition.name, (None, transition.name))[1]
 
 
 def _quoted(text: str) -> str:
