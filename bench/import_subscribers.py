@@ -20,24 +20,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BELLCMS_VAR_DIR", tempfile.mkdtemp(prefix="bellcms-bench-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bellcms.settings.local")
 
-COLUMNS = [
-    "email",
-    "name",
-    "note",
-    "subscribed_to_emails",
-    "complimentary_plan",
-    "stripe_customer_id",
-    "created_at",
-    "deleted_at",
-    "labels",
-    "tiers",
-]
-
 
 def write_ghost_csv(path: Path, rows: int, run: str) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(COLUMNS)
+        from subscribers.csv_io import GHOST_COLUMNS
+
+        writer.writerow(GHOST_COLUMNS)
         for n in range(rows):
             email = f"bench{run}-{n}@example.org"
             if n % 200 == 0:
