@@ -65,26 +65,34 @@ def _story_locked(story_id) -> Story | None:
     )
 
 
-class StoryRevertMixin:
-    """For StoryAdmin: revert and recover through ``_revert``; recovering is for editors."""
+class _RevertKeepsMixin:
+    """What a story and an issue share through a revert: reversion writes every field of the
+    old version back, status and counters included; the row keeps the values it has now
+    (stored on the request under ``revert_keeps`` by the revert). Only editors see the list
+    of deleted objects to recover: it names colleagues' work."""
+
+    revert_keeps = ""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        keeps = getattr(request, STORY_REVERT_KEEPS, None)
+        keeps = getattr(request, self.revert_keeps, None)
         if keeps and object_id is not None:
-            # Reversion has just written the old version back, status and counter included:
-            # the story keeps the ones it has now (see _revert).
-            Story.objects.filter(pk=unquote(object_id)).update(**keeps)
+            self.model.objects.filter(pk=unquote(object_id)).update(**keeps)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def recoverlist_view(self, request, extra_context=None):
+        if not user_is_editor(request.user):
+            raise PermissionDenied
+        return super().recoverlist_view(request, extra_context)
+
+
+class StoryRevertMixin(_RevertKeepsMixin):
+    """For StoryAdmin: revert and recover through ``_revert``; recovering is for editors."""
+
+    revert_keeps = STORY_REVERT_KEEPS
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {"may_recover": user_is_editor(request.user), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
-
-    def recoverlist_view(self, request, extra_context=None):
-        # The list names every deleted story: colleagues' headlines are not a journalist's.
-        if not user_is_editor(request.user):
-            raise PermissionDenied
-        return super().recoverlist_view(request, extra_context)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         versions = Version.objects.get_for_model(Story)
@@ -174,21 +182,10 @@ class StoryRevertMixin:
             )
 
 
-class IssueRevertMixin:
+class IssueRevertMixin(_RevertKeepsMixin):
     """For IssueAdmin: an issue keeps its status, schedule and counter through a revert."""
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        keeps = getattr(request, ISSUE_REVERT_KEEPS, None)
-        if keeps and object_id is not None:
-            # Reversion has just written the old version back, status and schedule included:
-            # the issue keeps the ones it has now (see revision_view).
-            Issue.objects.filter(pk=unquote(object_id)).update(**keeps)
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def recoverlist_view(self, request, extra_context=None):
-        if not user_is_editor(request.user):
-            raise PermissionDenied
-        return super().recoverlist_view(request, extra_context)
+    revert_keeps = ISSUE_REVERT_KEEPS
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         versions = Version.objects.get_for_model(Issue)
