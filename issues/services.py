@@ -399,3 +399,21 @@ def issue_publish(*, issue: Issue) -> Issue:
         issue_published.send(sender=Issue, issue=current)
     issue.status, issue.published_at = current.status, current.published_at
     return current
+
+
+def issue_finish(*, issue: Issue, comment: str = "") -> bool:
+    """Dispatch's step: a sending issue whose deliveries are all settled becomes sent.
+
+    A system transition; ``comment`` sums the sending up for the workflow log. Returns False
+    when the issue is not sending (another worker finished it first).
+    """
+    transition = ISSUE_TRANSITIONS["finish"]
+    with transaction.atomic():
+        current = _issue_locked(issue)
+        if current.status not in transition.sources:
+            return False
+        _issue_event(current, None, transition, comment=comment)
+        current.status = transition.target
+        current.save(update_fields=["status", "updated_at"])
+    issue.status = current.status
+    return True

@@ -52,39 +52,55 @@ class IssueMailing:
     mailto: str
     rendered: RenderedIssue
 
-    def links(self, *, subscriber) -> tuple[str, str, str]:
-        """The unsubscribe URL, the preferences URL and the unsubscribe token."""
+    def personal(self, *, subscriber) -> "Personal":
+        """What differs between two subscribers' copies: signed links and identifiers."""
         newsletter = _NewsletterRef(self.newsletter_id)
         unsubscribe = unsubscribe_token_make(subscriber=subscriber, newsletter=newsletter)
         preferences = preferences_token_make(subscriber=subscriber)
-        return (
-            absolute_url(reverse("subscribers:unsubscribe", args=[unsubscribe])),
-            absolute_url(reverse("subscribers:preferences", args=[preferences])),
-            unsubscribe,
+        unsubscribe_url = absolute_url(reverse("subscribers:unsubscribe", args=[unsubscribe]))
+        mailto = f"mailto:{self.mailto}?subject={quote('unsubscribe ' + unsubscribe)}"
+        return Personal(
+            to=subscriber.email,
+            message_id=f"<issue-{self.issue_id}.{subscriber.public_id.hex}@{self.domain}>",
+            unsubscribe_url=unsubscribe_url,
+            preferences_url=absolute_url(reverse("subscribers:preferences", args=[preferences])),
+            list_unsubscribe=f"<{unsubscribe_url}>, <{mailto}>",
         )
 
     def message(self, *, subscriber, subject_prefix: str = "") -> EmailMultiAlternatives:
-        """The complete message for one subscriber, addressed to ``subscriber.email``."""
-        unsubscribe_url, preferences_url, token = self.links(subscriber=subscriber)
-        text = self.rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url).replace(
-            PREFERENCES_PLACEHOLDER, preferences_url
-        )
-        html = self.rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, escape(unsubscribe_url)).replace(
-            PREFERENCES_PLACEHOLDER, escape(preferences_url)
-        )
-        personal = dataclasses.replace(
+        """The complete message for one subscriber, addressed to ``subscriber.email``, as a
+        Django message (previews, .eml files, non-SMTP backends). Dispatch over SMTP builds
+        the same message as bytes: ``subscribers.raw_message``."""
+        personal = self.personal(subscriber=subscriber)
+        text = self.rendered.text.replace(
+            UNSUBSCRIBE_PLACEHOLDER, personal.unsubscribe_url
+        ).replace(PREFERENCES_PLACEHOLDER, personal.preferences_url)
+        html = self.rendered.html.replace(
+            UNSUBSCRIBE_PLACEHOLDER, escape(personal.unsubscribe_url)
+        ).replace(PREFERENCES_PLACEHOLDER, escape(personal.preferences_url))
+        copy = dataclasses.replace(
             self.rendered, text=text, html=html, subject=subject_prefix + self.rendered.subject
         )
-        mailto = f"mailto:{self.mailto}?subject={quote('unsubscribe ' + token)}"
-        return personal.message(
-            to=subscriber.email,
+        return copy.message(
+            to=personal.to,
             headers={
-                "Message-ID": f"<issue-{self.issue_id}.{subscriber.public_id.hex}@{self.domain}>",
+                "Message-ID": personal.message_id,
                 "List-Id": self.list_id,
-                "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+                "List-Unsubscribe": personal.list_unsubscribe,
                 "List-Unsubscribe-Post": ONE_CLICK,
             },
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class Personal:
+    """One subscriber's part of an issue email. All ASCII."""
+
+    to: str
+    message_id: str
+    unsubscribe_url: str
+    preferences_url: str
+    list_unsubscribe: str
 
 
 @dataclasses.dataclass(frozen=True)

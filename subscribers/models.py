@@ -6,6 +6,7 @@ it outlives an erased subscriber and still keeps a re-import or a sign-up from m
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -56,7 +57,16 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Skipped")
-    UNCERTAIN = "uncertain", _("Uncertain")
+    # Sent again after a worker died while this message was in flight: it may have arrived twice.
+    UNCERTAIN = "uncertain", _("Sent, possibly twice")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class DispatchState(models.TextChoices):
+    RUNNING = "running", _("Sending")
+    PAUSED = "paused", _("Paused")
+    CANCELLED = "cancelled", _("Cancelled")
+    FINISHED = "finished", _("Finished")
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -287,8 +297,11 @@ class Delivery(models.Model):
     subscriber = models.ForeignKey(
         Subscriber,
         verbose_name=_("subscriber"),
-        # Erasure deletes everything about a subscriber, their deliveries too.
-        on_delete=models.CASCADE,
+        # Erasure deletes the subscriber; their deliveries stay, pointing at no one, so an
+        # issue's counts still add up to its audience. A row names nobody without its
+        # subscriber (its Message-ID holds a random id that then matches no row).
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="deliveries",
     )
     status = models.CharField(
@@ -299,6 +312,23 @@ class Delivery(models.Model):
         null=True,
         blank=True,
         help_text=_("A claimed row whose lease ran out (its worker died) is claimed again."),
+    )
+    claim = models.UUIDField(
+        _("claim"),
+        null=True,
+        blank=True,
+        help_text=_("The batch that claimed the row; a dead worker's batch is recovered as one."),
+    )
+    in_flight_at_crash = models.BooleanField(
+        _("in flight at a crash"),
+        default=False,
+        help_text=_("The message a dead worker may have been sending: once sent, it is uncertain."),
+    )
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"),
+        null=True,
+        blank=True,
+        help_text=_("After a temporary failure, not tried again before this time."),
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
@@ -320,7 +350,69 @@ class Delivery(models.Model):
                 condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["issue", "status"], name="delivery_issue_status_idx")]
+        # Claims take an issue's pending rows in id order, LIMIT a batch: the index gives them
+        # in that order, so a claim reads a batch, not the whole audience.
+        indexes = [
+            models.Index(fields=["issue", "status", "id"], name="delivery_issue_status_id_idx")
+        ]
 
     def __str__(self):
         return f"{self.issue} → {self.subscriber} ({self.get_status_display()})"
+
+
+class Dispatch(models.Model):
+    """The sending of one published issue: its audience size and whether it may go on.
+
+    Created with the audience snapshot. Editors pause, resume and cancel it; batch tasks read
+    its state before every batch they claim.
+    """
+
+    State = DispatchState
+
+    issue = models.OneToOneField(
+        Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="dispatch"
+    )
+    audience = models.PositiveIntegerField(
+        _("audience"), help_text=_("Deliveries created by the snapshot when it was published.")
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.RUNNING
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    last_active_at = models.DateTimeField(
+        _("last active"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When a batch was last claimed or tasks queued; the scheduler wakes a sending "
+            "that has been quiet for longer."
+        ),
+    )
+    last_error = models.CharField(
+        _("last error"),
+        max_length=500,
+        blank=True,
+        help_text=_("Why sending last stopped for a while (the mail server down, say)."),
+    )
+    state_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("state changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state_changed_at = models.DateTimeField(_("state changed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=DispatchState.values), name="dispatch_state_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.issue} ({self.get_state_display()})"

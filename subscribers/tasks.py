@@ -56,3 +56,25 @@ def send_issue_test(issue_id: int, user_id: int) -> bool:
     from .preview import issue_email_test_send
 
     return issue_email_test_send(issue_id=issue_id, user_id=user_id)
+
+
+@shared_task(bind=True)
+def send_issue(self, issue_id: int, transport_failures: int = 0) -> None:
+    """A batch task of an issue's sending (ids only): sends until done or its time is up,
+    then queues its successor when there is more to do."""
+    from .dispatch import dispatch_run
+
+    outcome = dispatch_run(issue_id=issue_id, transport_failures=transport_failures)
+    if outcome.again_in is None or (self.request.is_eager and outcome.again_in > 0):
+        # Run inline (tests, eager mode), a delayed successor would run at once, not later:
+        # what is left waits for the scheduler's wake-up pass instead.
+        return
+    send_issue.apply_async((issue_id, outcome.transport_failures), countdown=outcome.again_in)
+
+
+@shared_task
+def wake_quiet_dispatches() -> list[int]:
+    """The beat's safety net for sendings (every 15 s): see ``dispatch_wake_quiet``."""
+    from .dispatch import dispatch_wake_quiet
+
+    return dispatch_wake_quiet()

@@ -115,8 +115,15 @@ CELERY_BEAT_SCHEDULE = {
     # delays; a run older than the next one is dropped by the broker.
     "publish-due-issues": {
         "task": "issues.tasks.publish_due",
-        "schedule": timedelta(seconds=30),
-        "options": {"expires": 25},
+        "schedule": timedelta(seconds=env.int("BELLCMS_SCHEDULER_SECONDS", default=15)),
+        "options": {"expires": env.int("BELLCMS_SCHEDULER_SECONDS", default=15)},
+    },
+    # Sendings whose tasks went quiet (lost with a restarted broker, a worker killed) are
+    # woken; finished ones become sent.
+    "wake-quiet-dispatches": {
+        "task": "subscribers.tasks.wake_quiet_dispatches",
+        "schedule": timedelta(seconds=env.int("BELLCMS_SCHEDULER_SECONDS", default=15)),
+        "options": {"expires": env.int("BELLCMS_SCHEDULER_SECONDS", default=15)},
     },
     # Sign-up attempts hold an address until a worker decides on them; lost ones go.
     "expire-signup-attempts": {
@@ -192,6 +199,19 @@ SUBSCRIBERS_UNSUBSCRIBE_MAILTO = env.str("SUBSCRIBERS_UNSUBSCRIBE_MAILTO", defau
 SUBSCRIBERS_LIST_ID_DOMAIN = env.str("SUBSCRIBERS_LIST_ID_DOMAIN", default="")
 # import_subscribers refuses files larger than this before reading them.
 SUBSCRIBERS_IMPORT_MAX_BYTES = env.int("SUBSCRIBERS_IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
+# Dispatch of issues (docs/dispatch.md).
+# Deliveries a batch task claims at a time, and how long its claim (lease) holds: a worker
+# renews it while it sends; the rows of a worker that died are claimed again once it ran out.
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=100)
+DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=300)
+# Batch tasks queued per issue: how many worker processes may share one sending.
+DISPATCH_TASKS_PER_ISSUE = env.int("DISPATCH_TASKS_PER_ISSUE", default=4)
+# A batch task hands over to a fresh one after this long, so other tasks get their turn.
+DISPATCH_TASK_SECONDS = env.int("DISPATCH_TASK_SECONDS", default=60)
+# A temporary refusal (4xx) is tried again after this long, doubling each time up to an hour,
+# at most this many times in all before the delivery counts as failed.
+DISPATCH_RETRY_SECONDS = env.int("DISPATCH_RETRY_SECONDS", default=300)
+DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=6)
 # django-anymail: ESP backends (EMAIL_BACKEND="anymail.backends.…") and tracking webhooks at
 # /anymail/<esp>/tracking/, protected by HTTP basic auth "user:password". Unset, a random
 # secret nobody knows: every webhook call is refused rather than accepted unauthenticated.

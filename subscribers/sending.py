@@ -1,0 +1,192 @@
+"""How dispatch hands one message to the mail system, and what the answer means.
+
+Over SMTP (Django's SMTP backend configured): one connection per worker process, opened by
+Django's backend (so EMAIL_URL's host, TLS and login apply) and reused by every batch and task
+the process runs; the message goes as the bytes ``raw_message`` built, in the three commands of
+an SMTP transaction, and the server's answer to DATA is kept. Any other backend (an ESP through
+django-anymail, the outbox of the embedded default, the test backend) gets Django messages.
+
+Each send ends in one of:
+- an ``Accepted`` (the server's answer);
+- ``Refused``: this recipient or this message, permanently (5xx) or for now (4xx);
+- ``TransportDown``: the server is unreachable or refuses every message (connection refused or
+  lost, a timeout, 421, a sender refused): nothing about the recipient. ``in_doubt`` says
+  whether the message may have been accepted anyway (the connection died awaiting the answer
+  to its data).
+"""
+
+import contextlib
+import dataclasses
+import smtplib
+import time
+
+from django.conf import settings
+from django.core.mail import get_connection
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# An idle connection older than this is checked (NOOP) before use: servers drop idle clients.
+IDLE_CHECK_SECONDS = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class Accepted:
+    answer: str
+
+
+class Refused(Exception):
+    def __init__(self, code: int, answer: str, *, hard_bounce: bool = False):
+        super().__init__(code, answer)
+        self.code = code
+        self.answer = answer
+        self.hard_bounce = hard_bounce
+
+    @property
+    def temporary(self) -> bool:
+        return 400 <= self.code < 500
+
+
+class TransportDown(Exception):
+    def __init__(self, reason: str, *, in_doubt: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.in_doubt = in_doubt
+
+
+def _answer(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return f"{code} {' '.join(text.split())}"[:500]
+
+
+class SmtpTransport:
+    """Raw messages over one long-lived SMTP connection."""
+
+    raw = True
+
+    def __init__(self):
+        self.backend = None
+        self.used_at = 0.0
+
+    def _connection(self) -> smtplib.SMTP:
+        if self.backend is not None and time.monotonic() - self.used_at > IDLE_CHECK_SECONDS:
+            try:
+                alive = self.backend.connection.noop()[0] == 250
+            except (smtplib.SMTPException, OSError):
+                alive = False
+            if not alive:
+                self.close()
+        if self.backend is None:
+            self.backend = get_connection(SMTP_BACKEND, fail_silently=False)
+            try:
+                self.backend.open()
+                self.backend.connection.ehlo_or_helo_if_needed()
+            except (smtplib.SMTPException, OSError) as error:
+                self.close()
+                raise TransportDown(f"cannot connect: {error!r}"[:500]) from error
+        self.used_at = time.monotonic()
+        return self.backend.connection
+
+    def close(self) -> None:
+        if self.backend is not None:
+            # A dead connection may fail to close; it is gone either way.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.backend.close()
+            self.backend = None
+
+    def send(self, *, sender: str, recipient: str, raw: bytes) -> Accepted:
+        connection = self._connection()
+        stage = "mail"
+        try:
+            code, message = connection.mail(sender)
+            if code != 250:
+                self._reset(connection)
+                # The server refuses our sender: true of every message, not of this recipient.
+                raise TransportDown(f"sender refused: {_answer(code, message)}")
+            stage = "rcpt"
+            code, message = connection.rcpt(recipient)
+            if code not in (250, 251):
+                self._reset(connection)
+                self._refuse(code, message, hard_bounce=code >= 500)
+            stage = "data"
+            code, message = connection.data(raw)
+        except smtplib.SMTPResponseException as error:
+            # data() raises for a refused DATA command (before the message was sent).
+            self._reset(connection)
+            self._refuse(error.smtp_code, error.smtp_error)
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self.close()
+            raise TransportDown(
+                f"connection lost: {error!r}"[:500], in_doubt=stage == "data"
+            ) from error
+        if code != 250:
+            self._reset(connection)
+            self._refuse(code, message)
+        return Accepted(_answer(code, message))
+
+    def _refuse(self, code: int, message, *, hard_bounce: bool = False):
+        if code == 421:
+            # "Service not available, closing transmission channel".
+            self.close()
+            raise TransportDown(_answer(code, message))
+        raise Refused(code, _answer(code, message), hard_bounce=hard_bounce)
+
+    def _reset(self, connection: smtplib.SMTP) -> None:
+        try:
+            connection.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+
+class BackendTransport:
+    """Django messages through the configured backend (an ESP, a file outbox, tests)."""
+
+    raw = False
+
+    def __init__(self):
+        self.connection = None
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def send_message(self, message) -> Accepted:
+        from anymail.exceptions import AnymailRecipientsRefused
+
+        if self.connection is None:
+            self.connection = get_connection(fail_silently=False)
+        try:
+            sent = self.connection.send_messages([message])
+        except AnymailRecipientsRefused as error:
+            raise Refused(550, str(error)[:500], hard_bounce=True) from error
+        except Exception as error:
+            self.close()
+            raise TransportDown(f"{type(error).__name__}: {error}"[:500]) from error
+        if not sent:
+            raise TransportDown("the mail backend sent nothing")
+        status = getattr(message, "anymail_status", None)
+        return Accepted(
+            f"accepted by {type(self.connection).__name__}"
+            + (f" as {status.message_id}" if status is not None and status.message_id else "")
+        )
+
+
+_transport = None
+
+
+def transport() -> SmtpTransport | BackendTransport:
+    """This process's transport, created on first use and kept for the next batch."""
+    global _transport
+    kind = SmtpTransport if settings.EMAIL_BACKEND == SMTP_BACKEND else BackendTransport
+    if not isinstance(_transport, kind):
+        if _transport is not None:
+            _transport.close()
+        _transport = kind()
+    return _transport
+
+
+def transport_close() -> None:
+    """Close this process's connection (a worker shutting down; tests)."""
+    global _transport
+    if _transport is not None:
+        _transport.close()
+        _transport = None
