@@ -118,6 +118,14 @@ ISSUE_TRANSITIONS = _transitions(
     ),
 )
 
+# Steps in the log that are not transitions: an editor controlling a sending (the status
+# stays "sending"; subscribers.dispatch takes them).
+OTHER_STEPS = {
+    "pause_sending": _("Sending paused"),
+    "resume_sending": _("Sending resumed"),
+    "cancel_sending": _("Sending cancelled"),
+}
+
 # Once an issue is on its way out, its text is a record: corrections, not edits.
 ISSUE_LOCKED_STATUSES = frozenset(
     {

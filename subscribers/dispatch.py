@@ -5,8 +5,9 @@ Who receives an issue is decided once, when it is published: one ``Delivery`` ro
 
 1. ``issue_published`` (in the publishing transaction): the snapshot, a ``Dispatch`` row with
    the audience size, and batch tasks queued once that transaction commits (ids only).
-2. A batch task (``dispatch_run``) claims up to ``DISPATCH_BATCH_SIZE`` pending rows at a time
-   (``SKIP LOCKED``, so tasks in other processes take other rows) under a lease, re-checks
+2. A batch task (``subscribers.batches.dispatch_run``) claims up to ``DISPATCH_BATCH_SIZE``
+   pending rows at a time (``SKIP LOCKED``, so tasks in other processes take other rows)
+   under a lease, re-checks
    each subscriber (an unsubscribe or suppression since the snapshot skips the row), and sends
    them in id order over the process's one connection, recording each row's outcome as soon as
    the server answers. Tasks run until nothing is left or their time is up, then hand over.
@@ -16,23 +17,24 @@ Who receives an issue is decided once, when it is published: one ``Delivery`` ro
 4. When no row is pending or claimed, the issue becomes sent. The scheduler's pass (every
    15 s) wakes a sending whose tasks went quiet, so a lost task or a restarted broker only
    delays it.
+5. Editors pause, resume and cancel a sending (``dispatch_pause`` …); ``dispatch_progress``
+   is what ``manage.py dispatch_status`` and the admin show.
 """
 
 import dataclasses
 import logging
-import time
-import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from issues.models import Issue, IssueStatus
+from issues.models import Issue, IssueEvent, IssueStatus
+from issues.services import WorkflowError
 
-from .addresses import suppression_hash
 from .models import (
     Delivery,
     DeliveryStatus,
@@ -42,8 +44,6 @@ from .models import (
     SubscriberStatus,
     Subscription,
     SubscriptionStatus,
-    Suppression,
-    SuppressionReason,
 )
 
 logger = logging.getLogger(__name__)
@@ -112,308 +112,8 @@ def dispatch_enqueue(*, issue_id: int, tasks: int | None = None) -> None:
     from .tasks import send_issue
 
     Dispatch.objects.filter(issue_id=issue_id).update(last_active_at=timezone.now())
-    for _ in range(tasks or settings.DISPATCH_TASKS_PER_ISSUE):
+    for _task in range(tasks or settings.DISPATCH_TASKS_PER_ISSUE):
         send_issue.delay(issue_id)
-
-
-@dataclasses.dataclass(frozen=True)
-class Claimed:
-    """A claimed delivery, with what sending it needs to know of its subscriber."""
-
-    pk: int
-    attempts: int
-    in_flight_at_crash: bool
-    subscriber_id: int | None
-    email: str | None
-    public_id: uuid.UUID | None
-    subscriber_status: str | None
-    subscription_status: str | None
-
-    @property
-    def still_wanted(self) -> bool:
-        return (
-            self.subscriber_id is not None
-            and self.subscriber_status == SubscriberStatus.ACTIVE
-            and self.subscription_status == SubscriptionStatus.ACTIVE
-        )
-
-
-def leases_recover(*, issue_id: int, now) -> int:
-    """Put the rows of dead workers' batches (lease run out) back to pending; return how many.
-
-    A batch is sent in id order and each row is recorded as soon as the server answers, so of
-    a dead batch the rows still claimed are the unsent ones, and only the lowest of them can
-    have been in flight. That one is marked: sent again, it is recorded as ``uncertain``.
-    """
-    expired = list(
-        Delivery.objects.filter(
-            issue_id=issue_id, status=DeliveryStatus.CLAIMED, claimed_until__lt=now
-        )
-        .order_by("pk")
-        .select_for_update(skip_locked=True)
-        .values_list("pk", "claim")
-    )
-    if not expired:
-        return 0
-    in_flight = {}
-    for pk, claim in expired:
-        in_flight.setdefault(claim, pk)
-    Delivery.objects.filter(pk__in=in_flight.values()).update(in_flight_at_crash=True)
-    Delivery.objects.filter(pk__in=[pk for pk, _ in expired]).update(
-        status=DeliveryStatus.PENDING, claim=None, claimed_until=None
-    )
-    logger.warning(
-        "Issue %s: %d deliveries of %d dead batch(es) back to pending.",
-        issue_id,
-        len(expired),
-        len(in_flight),
-    )
-    return len(expired)
-
-
-def deliveries_claim(
-    *, issue_id: int, newsletter_id: int, size: int | None = None
-) -> tuple[uuid.UUID, list[Claimed]]:
-    """Claim up to ``size`` due pending deliveries of an issue under a fresh lease."""
-    now = timezone.now()
-    claim = uuid.uuid4()
-    with transaction.atomic():
-        leases_recover(issue_id=issue_id, now=now)
-        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        pks = list(
-            Delivery.objects.filter(due, issue_id=issue_id, status=DeliveryStatus.PENDING)
-            .order_by("pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[: size or settings.DISPATCH_BATCH_SIZE]
-        )
-        if not pks:
-            return claim, []
-        # The status condition again: on SQLite (no row locks) a second claimer finds the rows
-        # taken here and updates none of them.
-        Delivery.objects.filter(pk__in=pks, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.CLAIMED,
-            claim=claim,
-            claimed_until=now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
-        )
-        Dispatch.objects.filter(issue_id=issue_id).update(last_active_at=now)
-    subscription = Subscription.objects.filter(
-        subscriber=OuterRef("subscriber"), newsletter_id=newsletter_id
-    ).values("status")[:1]
-    rows = (
-        Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "attempts",
-            "in_flight_at_crash",
-            "subscriber_id",
-            "subscriber__email",
-            "subscriber__public_id",
-            "subscriber__status",
-        )
-        .annotate(subscription_status=Subquery(subscription))
-    )
-    return claim, [Claimed(*row) for row in rows]
-
-
-def _settle(pk: int, **fields) -> None:
-    # One UPDATE in autocommit: committed before the next message is handed over.
-    fields.setdefault("claim", None)
-    fields.setdefault("claimed_until", None)
-    Delivery.objects.filter(pk=pk).update(**fields)
-
-
-def _retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(settings.DISPATCH_RETRY_SECONDS * 2 ** (attempts - 1), 3600))
-
-
-class _Sender:
-    """One issue's message, built once, and the process's transport."""
-
-    def __init__(self, issue: Issue):
-        from issues.rendering import issue_render
-
-        from .issue_email import issue_mailing_prepare
-        from .raw_message import RawIssueMessage
-        from .sending import transport
-
-        self.issue = issue
-        self.mailing = issue_mailing_prepare(rendered=issue_render(issue=issue), issue=issue)
-        self.transport = transport()
-        self.raw = RawIssueMessage(self.mailing) if self.transport.raw else None
-
-    def send(self, row: Claimed):
-        subscriber = _SubscriberRef(email=row.email, public_id=row.public_id)
-        if self.raw is None:
-            message = self.mailing.message(subscriber=subscriber)
-            return message.extra_headers["Message-ID"], self.transport.send_message(message)
-        personal = self.raw.personal(subscriber=subscriber)
-        accepted = self.transport.send(
-            sender=self.raw.from_address, recipient=personal.to, raw=self.raw.render(personal)
-        )
-        return personal.message_id, accepted
-
-
-@dataclasses.dataclass(frozen=True)
-class _SubscriberRef:
-    # What the message needs of a subscriber, read with the claim.
-    email: str
-    public_id: uuid.UUID
-
-
-def _skip_unwanted(rows: list[Claimed]) -> list[Claimed]:
-    """Skip the rows whose subscriber left since the snapshot; return the others."""
-    hashes = {row.pk: suppression_hash(row.email) for row in rows if row.email}
-    suppressed = set(
-        Suppression.objects.filter(address_hash__in=hashes.values()).values_list(
-            "address_hash", flat=True
-        )
-    )
-    keep = [row for row in rows if row.still_wanted and hashes[row.pk] not in suppressed]
-    skip = {row.pk for row in rows} - {row.pk for row in keep}
-    if skip:
-        Delivery.objects.filter(pk__in=skip).update(
-            status=DeliveryStatus.SKIPPED, claim=None, claimed_until=None
-        )
-    return keep
-
-
-def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> None:
-    """Send a claimed batch in id order, recording each outcome as the server answers."""
-    from .sending import Refused, TransportDown
-
-    lease = settings.DISPATCH_LEASE_SECONDS
-    renew_at = time.monotonic() + lease / 3
-    rows = _skip_unwanted(rows)
-    for index, row in enumerate(rows):
-        if time.monotonic() >= renew_at:
-            renewed = Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED).update(
-                claimed_until=timezone.now() + timedelta(seconds=lease)
-            )
-            if renewed < len(rows) - index:
-                # The lease ran out (this process was stopped for a while) and another
-                # worker took the rest: leave them to it.
-                logger.warning("Issue %s: a batch lost its lease; stopping it.", sender.issue.pk)
-                return
-            renew_at = time.monotonic() + lease / 3
-        attempts = row.attempts + 1
-        try:
-            message_id, accepted = sender.send(row)
-        except Refused as refusal:
-            _refused(row, refusal, attempts=attempts)
-            continue
-        except TransportDown as down:
-            _release(claim, in_doubt=row.pk if down.in_doubt else None)
-            raise
-        _settle(
-            row.pk,
-            status=DeliveryStatus.UNCERTAIN if row.in_flight_at_crash else DeliveryStatus.SENT,
-            attempts=attempts,
-            message_id=message_id,
-            smtp_response=accepted.answer,
-            sent_at=timezone.now(),
-            next_attempt_at=None,
-        )
-
-
-def _refused(row: Claimed, refusal, *, attempts: int) -> None:
-    from .services import address_suppress
-
-    if refusal.temporary and attempts < settings.DISPATCH_MAX_ATTEMPTS:
-        _settle(
-            row.pk,
-            status=DeliveryStatus.PENDING,
-            attempts=attempts,
-            smtp_response=refusal.answer,
-            next_attempt_at=timezone.now() + _retry_delay(attempts),
-        )
-        return
-    _settle(row.pk, status=DeliveryStatus.FAILED, attempts=attempts, smtp_response=refusal.answer)
-    if refusal.hard_bounce and row.email:
-        address_suppress(email=row.email, reason=SuppressionReason.HARD_BOUNCE)
-
-
-def _release(claim: uuid.UUID, *, in_doubt: int | None) -> None:
-    """Give a batch's unsent rows back (the mail server is down); the one whose data may have
-    reached the server before the connection died is marked like a crash's."""
-    if in_doubt is not None:
-        Delivery.objects.filter(pk=in_doubt).update(in_flight_at_crash=True)
-    Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED).update(
-        status=DeliveryStatus.PENDING, claim=None, claimed_until=None
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class RunOutcome:
-    """What a batch task does next: run again in ``again_in`` seconds, or stop (None)."""
-
-    again_in: float | None
-    transport_failures: int = 0
-
-
-# After the mail server failed, a task waits 5 s, then 10, 20, 40, then a minute at a time.
-TRANSPORT_BACKOFF_SECONDS = (5, 10, 20, 40, 60)
-
-
-def dispatch_run(
-    *, issue_id: int, transport_failures: int = 0, seconds: float | None = None
-) -> RunOutcome:
-    """One batch task: claim and send batches of the issue until none is left or the time is
-    up. Returns when to run again."""
-    from .sending import TransportDown
-
-    deadline = time.monotonic() + (seconds or settings.DISPATCH_TASK_SECONDS)
-    sender = None
-    while True:
-        dispatch = Dispatch.objects.select_related("issue").filter(issue_id=issue_id).first()
-        if dispatch is None or dispatch.issue.status != IssueStatus.SENDING:
-            return RunOutcome(None)
-        if dispatch.state != DispatchState.RUNNING:
-            dispatch_finish_if_done(issue_id=issue_id)
-            return RunOutcome(None)
-        if time.monotonic() >= deadline:
-            return RunOutcome(0)
-        claim, rows = deliveries_claim(
-            issue_id=issue_id, newsletter_id=dispatch.issue.newsletter_id
-        )
-        if not rows:
-            if dispatch_finish_if_done(issue_id=issue_id):
-                return RunOutcome(None)
-            return RunOutcome(_seconds_until_claimable(issue_id))
-        if sender is None:
-            sender = _Sender(dispatch.issue)
-        try:
-            _batch_send(sender=sender, claim=claim, rows=rows)
-        except TransportDown as down:
-            wait = TRANSPORT_BACKOFF_SECONDS[
-                min(transport_failures, len(TRANSPORT_BACKOFF_SECONDS) - 1)
-            ]
-            Dispatch.objects.filter(issue_id=issue_id).update(last_error=down.reason)
-            logger.warning(
-                "Issue %s: the mail server failed (%s); trying again in %d s.",
-                issue_id,
-                down.reason,
-                wait,
-            )
-            return RunOutcome(wait, transport_failures + 1)
-        if transport_failures:
-            transport_failures = 0
-            Dispatch.objects.filter(issue_id=issue_id).update(last_error="")
-
-
-def _seconds_until_claimable(issue_id: int) -> float | None:
-    """How long until a row of the issue may be claimed (a retry falls due, a lease runs
-    out); None when nothing is pending or claimed. At most a minute."""
-    soonest = Delivery.objects.filter(
-        issue_id=issue_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
-    ).aggregate(
-        retry=Min("next_attempt_at", filter=Q(status=DeliveryStatus.PENDING)),
-        lease=Min("claimed_until", filter=Q(status=DeliveryStatus.CLAIMED)),
-    )
-    moments = [moment for moment in soonest.values() if moment is not None]
-    if not moments:
-        return None
-    return max(1.0, min(60.0, (min(moments) - timezone.now()).total_seconds() + 0.5))
 
 
 def dispatch_counts(*, issue_id: int) -> dict[str, int]:
@@ -488,3 +188,205 @@ def dispatch_wake_quiet(now=None) -> list[int]:
             dispatch_enqueue(issue_id=dispatch.issue_id)
             woken.append(dispatch.issue_id)
     return woken
+
+
+# Editors' controls -------------------------------------------------------------------------------
+
+CONTROL_PERMISSION = "issues.schedule_issue"
+
+
+def _dispatch_locked(issue, acting_user, verb: str) -> Dispatch:
+    if not acting_user.has_perm(CONTROL_PERMISSION):
+        raise WorkflowError(
+            _("You may not %(verb)s the sending of an issue.") % {"verb": verb}, code="forbidden"
+        )
+    dispatch = Dispatch.objects.select_for_update().select_related("issue").filter(issue=issue)
+    dispatch = dispatch.first()
+    if dispatch is None or dispatch.issue.status != IssueStatus.SENDING:
+        raise WorkflowError(
+            _("The issue “%(issue)s” is not being sent: there is nothing to %(verb)s.")
+            % {"issue": issue, "verb": verb},
+            code="state",
+        )
+    return dispatch
+
+
+def _control(dispatch: Dispatch, acting_user, *, state: str, action: str, comment: str = ""):
+    now = timezone.now()
+    dispatch.state = state
+    dispatch.state_changed_by = acting_user
+    dispatch.state_changed_at = now
+    dispatch.save(update_fields=["state", "state_changed_by", "state_changed_at"])
+    IssueEvent.objects.create(
+        issue_id=dispatch.issue_id,
+        actor=acting_user,
+        action=action,
+        from_status=IssueStatus.SENDING,
+        to_status=IssueStatus.SENDING,
+        comment=comment,
+        created_at=now,
+    )
+
+
+def dispatch_pause(*, issue, acting_user) -> Dispatch:
+    """Stop a sending after the batches in flight (at most one batch per worker)."""
+    with transaction.atomic():
+        dispatch = _dispatch_locked(issue, acting_user, _("pause"))
+        if dispatch.state != DispatchState.RUNNING:
+            raise WorkflowError(
+                _("The sending is %(state)s: only a running sending can be paused.")
+                % {"state": dispatch.get_state_display().lower()},
+                code="state",
+            )
+        _control(dispatch, acting_user, state=DispatchState.PAUSED, action="pause_sending")
+    return dispatch
+
+
+def dispatch_resume(*, issue, acting_user) -> Dispatch:
+    """Go on with a paused sending where it stopped."""
+    with transaction.atomic():
+        dispatch = _dispatch_locked(issue, acting_user, _("resume"))
+        if dispatch.state != DispatchState.PAUSED:
+            raise WorkflowError(
+                _("The sending is %(state)s: only a paused sending can be resumed.")
+                % {"state": dispatch.get_state_display().lower()},
+                code="state",
+            )
+        _control(dispatch, acting_user, state=DispatchState.RUNNING, action="resume_sending")
+        issue_id = dispatch.issue_id
+        transaction.on_commit(lambda: dispatch_enqueue(issue_id=issue_id))
+    return dispatch
+
+
+def dispatch_cancel(*, issue, acting_user) -> Dispatch:
+    """Send no more of the issue: every delivery not yet sent is cancelled. Batches in flight
+    finish (at most one per worker); then the issue counts as sent, to whoever got it."""
+    with transaction.atomic():
+        dispatch = _dispatch_locked(issue, acting_user, _("cancel"))
+        if dispatch.state not in {DispatchState.RUNNING, DispatchState.PAUSED}:
+            raise WorkflowError(
+                _("The sending is %(state)s already.")
+                % {"state": dispatch.get_state_display().lower()},
+                code="state",
+            )
+        cancelled = Delivery.objects.filter(
+            issue_id=dispatch.issue_id, status=DeliveryStatus.PENDING
+        ).update(status=DeliveryStatus.CANCELLED, next_attempt_at=None)
+        _control(
+            dispatch,
+            acting_user,
+            state=DispatchState.CANCELLED,
+            action="cancel_sending",
+            comment=_("%(count)d deliveries cancelled before sending.") % {"count": cancelled},
+        )
+    dispatch_finish_if_done(issue_id=dispatch.issue_id)
+    return dispatch
+
+
+# What editors and operators see ------------------------------------------------------------------
+
+# The send rate is measured over this window.
+RATE_WINDOW_SECONDS = 60
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """Where an issue's sending stands, for ``dispatch_status`` and the admin's progress bar."""
+
+    issue_id: int
+    state: str
+    state_label: str
+    audience: int
+    counts: dict[str, int]
+    publish_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    first_sent_at: datetime | None
+    last_sent_at: datetime | None
+    rate: float | None
+    last_error: str
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def balanced(self) -> bool:
+        """The invariant: every delivery of the audience is in exactly one status."""
+        return self.total == self.audience
+
+    @property
+    def open(self) -> int:
+        return self.counts[DeliveryStatus.PENDING] + self.counts[DeliveryStatus.CLAIMED]
+
+    @property
+    def settled(self) -> int:
+        return self.total - self.open
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if not self.audience else 100.0 * self.settled / self.audience
+
+    @property
+    def seconds_left(self) -> float | None:
+        if not self.open:
+            return 0.0
+        if not self.rate:
+            return None
+        return self.open / self.rate
+
+    @property
+    def lag_seconds(self) -> float | None:
+        """From the scheduled time to the first message the mail server accepted."""
+        if self.publish_at is None or self.first_sent_at is None:
+            return None
+        return (self.first_sent_at - self.publish_at).total_seconds()
+
+
+def dispatch_progress(*, issue_id: int, now: datetime | None = None) -> Progress | None:
+    """The progress of an issue's sending; None when it has none (not published)."""
+    dispatch = Dispatch.objects.select_related("issue").filter(issue_id=issue_id).first()
+    if dispatch is None:
+        return None
+    now = now or timezone.now()
+    since = now - timedelta(seconds=RATE_WINDOW_SECONDS)
+    sent = Q(status__in=[DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN])
+    # One query: counts by status, and when the mail server accepted the first, last and the
+    # last minute's messages.
+    rows = (
+        Delivery.objects.filter(issue_id=issue_id)
+        .order_by()
+        .values("status")
+        .annotate(
+            n=Count("pk"),
+            recent=Count("pk", filter=sent & Q(sent_at__gte=since)),
+            first=Min("sent_at", filter=sent),
+            last=Max("sent_at", filter=sent),
+        )
+    )
+    counts = dict.fromkeys(DeliveryStatus.values, 0)
+    recent, firsts, lasts = 0, [], []
+    for row in rows:
+        counts[row["status"]] = row["n"]
+        recent += row["recent"]
+        firsts += [row["first"]] if row["first"] else []
+        lasts += [row["last"]] if row["last"] else []
+    first, last = min(firsts, default=None), max(lasts, default=None)
+    rate = None
+    if first is not None:
+        window = min(RATE_WINDOW_SECONDS, (now - max(first, since)).total_seconds())
+        rate = recent / window if recent and window > 0 else 0.0
+    return Progress(
+        issue_id=issue_id,
+        state=dispatch.state,
+        state_label=dispatch.get_state_display(),
+        audience=dispatch.audience,
+        counts=counts,
+        publish_at=dispatch.issue.publish_at,
+        started_at=dispatch.started_at,
+        finished_at=dispatch.finished_at,
+        first_sent_at=first,
+        last_sent_at=last,
+        rate=rate,
+        last_error=dispatch.last_error,
+    )

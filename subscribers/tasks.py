@@ -62,7 +62,7 @@ def send_issue_test(issue_id: int, user_id: int) -> bool:
 def send_issue(self, issue_id: int, transport_failures: int = 0) -> None:
     """A batch task of an issue's sending (ids only): sends until done or its time is up,
     then queues its successor when there is more to do."""
-    from .dispatch import dispatch_run
+    from .batches import dispatch_run
 
     outcome = dispatch_run(issue_id=issue_id, transport_failures=transport_failures)
     if outcome.again_in is None or (self.request.is_eager and outcome.again_in > 0):

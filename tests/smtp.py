@@ -10,18 +10,36 @@ from tests.processes import free_port
 
 
 class Inbox:
-    """aiosmtpd handler: stores each accepted message, parsed, with its envelope."""
+    """aiosmtpd handler: stores each accepted message, parsed, with its envelope.
+
+    ``refuse`` maps a recipient address to the reply its RCPT gets instead of 250 (say
+    "550 5.1.1 No such user"); ``peers`` holds the client address of every connection that
+    sent a message.
+    """
 
     def __init__(self):
         self.messages = []
+        self.refuse = {}
+        self.peers = set()
         self.changed = threading.Condition()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.changed:
             self.messages.append((list(envelope.rcpt_tos), message))
+            self.peers.add(session.peer)
             self.changed.notify_all()
-        return "250 Message accepted for delivery"
+        return "250 2.0.0 Message accepted for delivery"
+
+    def recipients(self) -> list[str]:
+        with self.changed:
+            return [address for rcpt_tos, _ in self.messages for address in rcpt_tos]
 
     def wait_for(self, count, *, timeout):
         with self.changed:

@@ -28,6 +28,7 @@ from ..ordering import (
     positions_save,
 )
 from ..services import WorkflowError
+from ..workflow import OTHER_STEPS
 from .presence import POLL_SECONDS, presence_report, presence_sentence
 
 # The query parameter that asks a change page to show what changed after a revision.
@@ -100,7 +101,7 @@ def event_rows(events, *, transitions, statuses) -> list[EventRow]:
             who=person_name(event.actor),
             what=str(transitions[event.action].done)
             if event.action in transitions
-            else event.action,
+            else str(OTHER_STEPS.get(event.action, event.action)),
             from_label=label(event.from_status),
             to_label=label(event.to_status),
             comment=event.comment,

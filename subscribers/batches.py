@@ -1,0 +1,338 @@
+"""Batch tasks of a sending: claim deliveries under a lease, send them, record each outcome.
+
+See ``subscribers.dispatch`` for the whole flow. A batch task (``dispatch_run``) claims up to
+``DISPATCH_BATCH_SIZE`` pending rows of an issue at a time (``SKIP LOCKED``, so tasks in other
+processes take other rows), re-checks each subscriber (an unsubscribe or a suppression since
+the snapshot skips the row) and sends the rows in id order over the process's one connection,
+recording each outcome as soon as the server answers. A worker that dies leaves rows claimed;
+once their lease has run out the next claim puts them back to pending (``leases_recover``).
+"""
+
+import dataclasses
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from issues.models import Issue, IssueStatus
+
+from .addresses import suppression_hash
+from .dispatch import dispatch_finish_if_done
+from .models import (
+    Delivery,
+    DeliveryStatus,
+    Dispatch,
+    DispatchState,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+    SuppressionReason,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Claimed:
+    """A claimed delivery, with what sending it needs to know of its subscriber."""
+
+    pk: int
+    attempts: int
+    in_flight_at_crash: bool
+    subscriber_id: int | None
+    email: str | None
+    public_id: uuid.UUID | None
+    subscriber_status: str | None
+    subscription_status: str | None
+
+    @property
+    def still_wanted(self) -> bool:
+        return (
+            self.subscriber_id is not None
+            and self.subscriber_status == SubscriberStatus.ACTIVE
+            and self.subscription_status == SubscriptionStatus.ACTIVE
+        )
+
+
+def leases_recover(*, issue_id: int, now) -> int:
+    """Put the rows of dead workers' batches (lease run out) back to pending; return how many.
+
+    A batch is sent in id order and each row is recorded as soon as the server answers, so of
+    a dead batch the rows still claimed are the unsent ones, and only the lowest of them can
+    have been in flight. That one is marked: sent again, it is recorded as ``uncertain``.
+    """
+    expired = list(
+        Delivery.objects.filter(
+            issue_id=issue_id, status=DeliveryStatus.CLAIMED, claimed_until__lt=now
+        )
+        .order_by("pk")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", "claim")
+    )
+    if not expired:
+        return 0
+    in_flight = {}
+    for pk, claim in expired:
+        in_flight.setdefault(claim, pk)
+    Delivery.objects.filter(pk__in=in_flight.values()).update(in_flight_at_crash=True)
+    Delivery.objects.filter(pk__in=[pk for pk, _ in expired]).update(
+        status=DeliveryStatus.PENDING, claim=None, claimed_until=None
+    )
+    logger.warning(
+        "Issue %s: %d deliveries of %d dead batch(es) back to pending.",
+        issue_id,
+        len(expired),
+        len(in_flight),
+    )
+    return len(expired)
+
+
+def deliveries_claim(
+    *, issue_id: int, newsletter_id: int, size: int | None = None
+) -> tuple[uuid.UUID, list[Claimed]]:
+    """Claim up to ``size`` due pending deliveries of an issue under a fresh lease."""
+    now = timezone.now()
+    claim = uuid.uuid4()
+    with transaction.atomic():
+        leases_recover(issue_id=issue_id, now=now)
+        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        pks = list(
+            Delivery.objects.filter(due, issue_id=issue_id, status=DeliveryStatus.PENDING)
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[: size or settings.DISPATCH_BATCH_SIZE]
+        )
+        if not pks:
+            return claim, []
+        # The status condition again: on SQLite (no row locks) a second claimer finds the rows
+        # taken here and updates none of them.
+        Delivery.objects.filter(pk__in=pks, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.CLAIMED,
+            claim=claim,
+            claimed_until=now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
+        )
+        Dispatch.objects.filter(issue_id=issue_id).update(last_active_at=now)
+    subscription = Subscription.objects.filter(
+        subscriber=OuterRef("subscriber"), newsletter_id=newsletter_id
+    ).values("status")[:1]
+    rows = (
+        Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "attempts",
+            "in_flight_at_crash",
+            "subscriber_id",
+            "subscriber__email",
+            "subscriber__public_id",
+            "subscriber__status",
+        )
+        .annotate(subscription_status=Subquery(subscription))
+    )
+    return claim, [Claimed(*row) for row in rows]
+
+
+def _settle(pk: int, **fields) -> None:
+    # One UPDATE in autocommit: committed before the next message is handed over.
+    fields.setdefault("claim", None)
+    fields.setdefault("claimed_until", None)
+    Delivery.objects.filter(pk=pk).update(**fields)
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(settings.DISPATCH_RETRY_SECONDS * 2 ** (attempts - 1), 3600))
+
+
+class _Sender:
+    """One issue's message, built once, and the process's transport."""
+
+    def __init__(self, issue: Issue):
+        from issues.rendering import issue_render
+
+        from .issue_email import issue_mailing_prepare
+        from .raw_message import RawIssueMessage
+        from .sending import transport
+
+        self.issue = issue
+        self.mailing = issue_mailing_prepare(rendered=issue_render(issue=issue), issue=issue)
+        self.transport = transport()
+        self.raw = RawIssueMessage(self.mailing) if self.transport.raw else None
+
+    def send(self, row: Claimed):
+        subscriber = _SubscriberRef(email=row.email, public_id=row.public_id)
+        if self.raw is None:
+            message = self.mailing.message(subscriber=subscriber)
+            return message.extra_headers["Message-ID"], self.transport.send_message(message)
+        personal = self.raw.personal(subscriber=subscriber)
+        accepted = self.transport.send(
+            sender=self.raw.from_address, recipient=personal.to, raw=self.raw.render(personal)
+        )
+        return personal.message_id, accepted
+
+
+@dataclasses.dataclass(frozen=True)
+class _SubscriberRef:
+    # What the message needs of a subscriber, read with the claim.
+    email: str
+    public_id: uuid.UUID
+
+
+def _skip_unwanted(rows: list[Claimed]) -> list[Claimed]:
+    """Skip the rows whose subscriber left since the snapshot; return the others."""
+    hashes = {row.pk: suppression_hash(row.email) for row in rows if row.email}
+    suppressed = set(
+        Suppression.objects.filter(address_hash__in=hashes.values()).values_list(
+            "address_hash", flat=True
+        )
+    )
+    keep = [row for row in rows if row.still_wanted and hashes[row.pk] not in suppressed]
+    skip = {row.pk for row in rows} - {row.pk for row in keep}
+    if skip:
+        Delivery.objects.filter(pk__in=skip).update(
+            status=DeliveryStatus.SKIPPED, claim=None, claimed_until=None
+        )
+    return keep
+
+
+def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> None:
+    """Send a claimed batch in id order, recording each outcome as the server answers."""
+    from .sending import Refused, TransportDown
+
+    lease = settings.DISPATCH_LEASE_SECONDS
+    renew_at = time.monotonic() + lease / 3
+    rows = _skip_unwanted(rows)
+    for index, row in enumerate(rows):
+        if time.monotonic() >= renew_at:
+            renewed = Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED).update(
+                claimed_until=timezone.now() + timedelta(seconds=lease)
+            )
+            if renewed < len(rows) - index:
+                # The lease ran out (this process was stopped for a while) and another
+                # worker took the rest: leave them to it.
+                logger.warning("Issue %s: a batch lost its lease; stopping it.", sender.issue.pk)
+                return
+            renew_at = time.monotonic() + lease / 3
+        attempts = row.attempts + 1
+        try:
+            message_id, accepted = sender.send(row)
+        except Refused as refusal:
+            _refused(row, refusal, attempts=attempts)
+            continue
+        except TransportDown as down:
+            _release(claim, in_doubt=row.pk if down.in_doubt else None)
+            raise
+        _settle(
+            row.pk,
+            status=DeliveryStatus.UNCERTAIN if row.in_flight_at_crash else DeliveryStatus.SENT,
+            attempts=attempts,
+            message_id=message_id,
+            smtp_response=accepted.answer,
+            sent_at=timezone.now(),
+            next_attempt_at=None,
+        )
+
+
+def _refused(row: Claimed, refusal, *, attempts: int) -> None:
+    from .services import address_suppress
+
+    if refusal.temporary and attempts < settings.DISPATCH_MAX_ATTEMPTS:
+        _settle(
+            row.pk,
+            status=DeliveryStatus.PENDING,
+            attempts=attempts,
+            smtp_response=refusal.answer,
+            next_attempt_at=timezone.now() + _retry_delay(attempts),
+        )
+        return
+    _settle(row.pk, status=DeliveryStatus.FAILED, attempts=attempts, smtp_response=refusal.answer)
+    if refusal.hard_bounce and row.email:
+        address_suppress(email=row.email, reason=SuppressionReason.HARD_BOUNCE)
+
+
+def _release(claim: uuid.UUID, *, in_doubt: int | None) -> None:
+    """Give a batch's unsent rows back (the mail server is down); the one whose data may have
+    reached the server before the connection died is marked like a crash's."""
+    if in_doubt is not None:
+        Delivery.objects.filter(pk=in_doubt).update(in_flight_at_crash=True)
+    Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED).update(
+        status=DeliveryStatus.PENDING, claim=None, claimed_until=None
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """What a batch task does next: run again in ``again_in`` seconds, or stop (None)."""
+
+    again_in: float | None
+    transport_failures: int = 0
+
+
+# After the mail server failed, a task waits 5 s, then 10, 20, 40, then a minute at a time.
+TRANSPORT_BACKOFF_SECONDS = (5, 10, 20, 40, 60)
+
+
+def dispatch_run(
+    *, issue_id: int, transport_failures: int = 0, seconds: float | None = None
+) -> RunOutcome:
+    """One batch task: claim and send batches of the issue until none is left or the time is
+    up. Returns when to run again."""
+    from .sending import TransportDown
+
+    deadline = time.monotonic() + (seconds or settings.DISPATCH_TASK_SECONDS)
+    sender = None
+    while True:
+        dispatch = Dispatch.objects.select_related("issue").filter(issue_id=issue_id).first()
+        if dispatch is None or dispatch.issue.status != IssueStatus.SENDING:
+            return RunOutcome(None)
+        if dispatch.state != DispatchState.RUNNING:
+            dispatch_finish_if_done(issue_id=issue_id)
+            return RunOutcome(None)
+        claim, rows = deliveries_claim(
+            issue_id=issue_id, newsletter_id=dispatch.issue.newsletter_id
+        )
+        if not rows:
+            if dispatch_finish_if_done(issue_id=issue_id):
+                return RunOutcome(None)
+            return RunOutcome(_seconds_until_claimable(issue_id))
+        if sender is None:
+            sender = _Sender(dispatch.issue)
+        try:
+            _batch_send(sender=sender, claim=claim, rows=rows)
+        except TransportDown as down:
+            wait = TRANSPORT_BACKOFF_SECONDS[
+                min(transport_failures, len(TRANSPORT_BACKOFF_SECONDS) - 1)
+            ]
+            Dispatch.objects.filter(issue_id=issue_id).update(last_error=down.reason)
+            logger.warning(
+                "Issue %s: the mail server failed (%s); trying again in %d s.",
+                issue_id,
+                down.reason,
+                wait,
+            )
+            return RunOutcome(wait, transport_failures + 1)
+        if transport_failures:
+            transport_failures = 0
+            Dispatch.objects.filter(issue_id=issue_id).update(last_error="")
+        if time.monotonic() >= deadline:
+            return RunOutcome(0)
+
+
+def _seconds_until_claimable(issue_id: int) -> float | None:
+    """How long until a row of the issue may be claimed (a retry falls due, a lease runs
+    out); None when nothing is pending or claimed. At most a minute."""
+    soonest = Delivery.objects.filter(
+        issue_id=issue_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+    ).aggregate(
+        retry=Min("next_attempt_at", filter=Q(status=DeliveryStatus.PENDING)),
+        lease=Min("claimed_until", filter=Q(status=DeliveryStatus.CLAIMED)),
+    )
+    moments = [moment for moment in soonest.values() if moment is not None]
+    if not moments:
+        return None
+    return max(1.0, min(60.0, (min(moments) - timezone.now()).total_seconds() + 0.5))

@@ -1,0 +1,122 @@
+"""Where an issue's sending stands: deliveries by status, the invariant, rate, time left."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from issues.models import Issue
+from subscribers.dispatch import dispatch_progress
+from subscribers.models import Delivery, DeliveryStatus
+
+LABELS = {
+    DeliveryStatus.SENT: "sent",
+    DeliveryStatus.UNCERTAIN: "uncertain (sent again after a crash: may have arrived twice)",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.SKIPPED: "skipped (unsubscribed, suppressed or erased since publication)",
+    DeliveryStatus.CANCELLED: "cancelled",
+    DeliveryStatus.PENDING: "pending",
+    DeliveryStatus.CLAIMED: "claimed (being sent)",
+}
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the deliveries of an issue by status, whether they add up to its audience, the "
+        "send rate, the time left and the latest failures with the mail server's answers. "
+        "Exits with status 1 if the counts do not add up."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("issue_id", type=int, help="The issue's id (see the admin's URL).")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        parser.add_argument(
+            "--failures", type=int, default=10, help="How many failures to list (default 10)."
+        )
+
+    def handle(self, *args, issue_id, **options):
+        issue = Issue.objects.select_related("newsletter").filter(pk=issue_id).first()
+        if issue is None:
+            raise CommandError(f"There is no issue with id {issue_id}.")
+        progress = dispatch_progress(issue_id=issue.pk)
+        if progress is None:
+            raise CommandError(
+                f"Issue {issue.pk} ({issue}) is {issue.get_status_display().lower()}: "
+                "it has not been published, so nothing has been sent."
+            )
+        failures = list(
+            Delivery.objects.filter(issue=issue, status=DeliveryStatus.FAILED)
+            .order_by("-pk")
+            .values_list("subscriber__email", "smtp_response")[: max(options["failures"], 0)]
+        )
+        if options["json"]:
+            self._json(issue, progress, failures)
+        else:
+            self._text(issue, progress, failures)
+        if not progress.balanced:
+            raise SystemExit(1)
+
+    def _json(self, issue, progress, failures):
+        def moment(value):
+            return value.isoformat() if value else None
+
+        self.stdout.write(
+            json.dumps(
+                {
+                    "issue": issue.pk,
+                    "status": issue.status,
+                    "state": progress.state,
+                    "audience": progress.audience,
+                    "counts": progress.counts,
+                    "balanced": progress.balanced,
+                    "rate": progress.rate,
+                    "seconds_left": progress.seconds_left,
+                    "publish_at": moment(progress.publish_at),
+                    "first_sent_at": moment(progress.first_sent_at),
+                    "last_sent_at": moment(progress.last_sent_at),
+                    "lag_seconds": progress.lag_seconds,
+                    "last_error": progress.last_error,
+                    "failures": [
+                        {"email": email, "answer": answer} for email, answer in failures
+                    ],
+                }
+            )
+        )
+
+    def _text(self, issue, progress, failures):
+        write = self.stdout.write
+        write(
+            f"Issue {issue.pk} {issue.newsletter.slug} “{issue}”: "
+            f"{issue.get_status_display().lower()}, sending {progress.state_label.lower()}"
+        )
+        width = len(f"{progress.audience:,}")
+        write(f"  {progress.audience:>{width},}  audience")
+        for status, label in LABELS.items():
+            write(f"  {progress.counts[status]:>{width},}  {label}")
+        verdict = "= audience" if progress.balanced else "DOES NOT MATCH the audience"
+        write(f"  {progress.total:>{width},}  in all {verdict}")
+        write(f"  {progress.percent:.1f} % done")
+        if progress.rate:
+            left = progress.seconds_left
+            write(
+                f"  {progress.rate:,.0f} messages/s over the last minute"
+                + (f"; about {_duration(left)} left" if left else "")
+            )
+        if progress.lag_seconds is not None:
+            write(
+                f"  first message accepted {progress.lag_seconds:.1f} s after the scheduled time"
+            )
+        if progress.last_error:
+            write(f"  last error: {progress.last_error}")
+        if failures:
+            write(f"  latest failures ({len(failures)}):")
+            for email, answer in failures:
+                write(f"    {email or '(erased subscriber)'}: {answer}")

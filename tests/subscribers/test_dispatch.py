@@ -1,0 +1,264 @@
+"""Sending a published issue, batch by batch, to a real SMTP server (aiosmtpd): every
+subscriber once over one connection, outcomes recorded, refusals retried or failed, a dead
+mail server waited out, a dead worker's batch recovered, editors' pause / resume / cancel, and
+``dispatch_status``. Batch tasks run in this process here; tests/e2e run them in real workers.
+"""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from issues.models import Issue, IssueEvent
+from issues.scheduling import publish_due_issues
+from issues.services import WorkflowError
+from subscribers.batches import deliveries_claim, dispatch_run
+from subscribers.dispatch import (
+    dispatch_cancel,
+    dispatch_pause,
+    dispatch_progress,
+    dispatch_resume,
+    dispatch_wake_quiet,
+)
+from subscribers.models import Delivery, Dispatch, Subscriber, Suppression
+from subscribers.sending import SMTP_BACKEND, transport_close
+from subscribers.services import address_suppress, subscriber_erase, subscriber_unsubscribe_all
+from tests.factories import BlockFactory, IssueFactory, StoryFactory, SubscriptionFactory
+from tests.processes import free_port
+
+pytestmark = pytest.mark.django_db
+S = Delivery.Status
+
+
+@pytest.fixture
+def mail_server(smtp):
+    """Dispatch sends over SMTP to the test server; the process's connection is closed after."""
+    controller, inbox = smtp
+    with override_settings(
+        EMAIL_BACKEND=SMTP_BACKEND,
+        EMAIL_HOST=controller.hostname,
+        EMAIL_PORT=controller.port,
+        EMAIL_USE_TLS=False,
+        EMAIL_USE_SSL=False,
+        EMAIL_HOST_USER="",
+        EMAIL_HOST_PASSWORD="",
+        EMAIL_TIMEOUT=5,
+        DISPATCH_BATCH_SIZE=40,
+    ):
+        yield inbox
+        transport_close()
+    transport_close()
+
+
+def published(newsletter, readers: int) -> tuple[Issue, list[Subscriber]]:
+    subscribers = [SubscriptionFactory(newsletter=newsletter).subscriber for _ in range(readers)]
+    story = StoryFactory(issue__newsletter=newsletter, headline="Kremlin view")
+    BlockFactory(story=story, text="What the sources said.")
+    issue = story.issue
+    Issue.objects.filter(pk=issue.pk).update(
+        status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)
+    )
+    assert publish_due_issues() == [issue.pk]
+    issue.refresh_from_db()
+    return issue, subscribers
+
+
+def statuses(issue) -> dict[str, int]:
+    return {k: v for k, v in dispatch_progress(issue_id=issue.pk).counts.items() if v}
+
+
+def test_every_subscriber_gets_the_issue_once_over_one_connection(mail_server, newsletter):
+    issue, subscribers = published(newsletter, 130)
+
+    outcome = dispatch_run(issue_id=issue.pk)
+
+    assert outcome.again_in is None
+    assert sorted(mail_server.recipients()) == sorted(s.email for s in subscribers)
+    assert len(mail_server.peers) == 1
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    finish = IssueEvent.objects.get(issue=issue, action="finish")
+    assert finish.comment == "130 sent"
+    by_address = {message["To"]: message for _, message in mail_server.messages}
+    for delivery in Delivery.objects.filter(issue=issue).select_related("subscriber"):
+        assert delivery.status == S.SENT and delivery.attempts == 1
+        assert delivery.sent_at is not None and delivery.claim is None
+        assert delivery.smtp_response == "250 2.0.0 Message accepted for delivery"
+        assert by_address[delivery.subscriber.email]["Message-ID"] == delivery.message_id
+    progress = dispatch_progress(issue_id=issue.pk)
+    assert progress.balanced and progress.percent == 100.0
+    assert Dispatch.objects.get(issue=issue).state == Dispatch.State.FINISHED
+
+
+def test_who_leaves_after_the_snapshot_is_skipped(mail_server, newsletter):
+    issue, subscribers = published(newsletter, 6)
+    left, suppressed, erased, *stay = subscribers
+    subscriber_unsubscribe_all(subscriber=left, how="test")
+    address_suppress(email=suppressed.email, reason="complaint")
+    erased_email = erased.email
+    subscriber_erase(subscriber=erased)
+    # A suppression with no subscriber change (an entry added by hand to the list) counts too.
+    Subscriber.objects.filter(pk=stay[0].pk).update(email="kept@mail.example")
+    address_suppress(email="kept@mail.example", reason="manual")
+    Subscriber.objects.filter(pk=stay[0].pk).update(status=Subscriber.Status.ACTIVE)
+    assert Suppression.objects.count() == 3
+
+    dispatch_run(issue_id=issue.pk)
+
+    assert sorted(mail_server.recipients()) == sorted(s.email for s in stay[1:])
+    assert erased_email not in mail_server.recipients()
+    assert statuses(issue) == {S.SENT: 2, S.SKIPPED: 4}
+    assert dispatch_progress(issue_id=issue.pk).balanced
+    assert Delivery.objects.filter(issue=issue, subscriber=None, status=S.SKIPPED).count() == 1
+
+
+def test_refusals_permanent_fail_and_suppress_temporary_retry(mail_server, newsletter):
+    issue, (unknown, greylisted, *others) = published(newsletter, 5)
+    mail_server.refuse[unknown.email] = "550 5.1.1 No such user"
+    mail_server.refuse[greylisted.email] = "451 4.7.1 Greylisted, try again later"
+
+    outcome = dispatch_run(issue_id=issue.pk)
+
+    failed = Delivery.objects.get(issue=issue, subscriber=unknown)
+    assert failed.status == S.FAILED and failed.smtp_response == "550 5.1.1 No such user"
+    unknown.refresh_from_db()
+    assert unknown.status == Subscriber.Status.BOUNCED
+    waiting = Delivery.objects.get(issue=issue, subscriber=greylisted)
+    assert waiting.status == S.PENDING and waiting.attempts == 1
+    assert waiting.smtp_response.startswith("451 4.7.1")
+    assert waiting.next_attempt_at > timezone.now() + dt.timedelta(minutes=4)
+    assert 1 <= outcome.again_in <= 60
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENDING
+
+    # Later the server takes it: the retry, once due, is sent.
+    del mail_server.refuse[greylisted.email]
+    Delivery.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now())
+    assert dispatch_run(issue_id=issue.pk).again_in is None
+    waiting.refresh_from_db()
+    assert waiting.status == S.SENT and waiting.attempts == 2
+    assert sorted(mail_server.recipients()) == sorted(s.email for s in [greylisted, *others])
+    assert statuses(issue) == {S.SENT: 4, S.FAILED: 1}
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+
+
+@override_settings(DISPATCH_MAX_ATTEMPTS=2)
+def test_a_temporary_refusal_that_lasts_ends_as_failed(mail_server, newsletter):
+    issue, (greylisted,) = published(newsletter, 1)
+    mail_server.refuse[greylisted.email] = "452 4.2.2 Mailbox full"
+    for _attempt in range(2):
+        Delivery.objects.filter(issue=issue).update(next_attempt_at=None)
+        dispatch_run(issue_id=issue.pk)
+    delivery = Delivery.objects.get(issue=issue)
+    assert (delivery.status, delivery.attempts) == (S.FAILED, 2)
+    assert delivery.smtp_response == "452 4.2.2 Mailbox full"
+    greylisted.refresh_from_db()
+    assert greylisted.status == Subscriber.Status.ACTIVE  # full today, not gone
+
+
+def test_a_dead_mail_server_is_waited_out(mail_server, newsletter, smtp):
+    issue, subscribers = published(newsletter, 50)
+    controller, _ = smtp
+    with override_settings(EMAIL_PORT=free_port()):
+        outcome = dispatch_run(issue_id=issue.pk)
+        assert (outcome.again_in, outcome.transport_failures) == (5, 1)
+        assert dispatch_run(issue_id=issue.pk, transport_failures=1).again_in == 10
+    assert statuses(issue) == {S.PENDING: 50}
+    assert "cannot connect" in Dispatch.objects.get(issue=issue).last_error
+    transport_close()
+
+    assert dispatch_run(issue_id=issue.pk, transport_failures=2).again_in is None
+    assert sorted(mail_server.recipients()) == sorted(s.email for s in subscribers)
+    assert statuses(issue) == {S.SENT: 50}
+    assert Dispatch.objects.get(issue=issue).last_error == ""
+
+
+def test_a_dead_workers_batch_is_sent_and_its_message_in_flight_marked(mail_server, newsletter):
+    issue, subscribers = published(newsletter, 8)
+    # A worker claimed five, had sent two when it was killed: its lease runs out.
+    claim, rows = deliveries_claim(issue_id=issue.pk, newsletter_id=newsletter.pk, size=5)
+    for row in rows[:2]:
+        Delivery.objects.filter(pk=row.pk).update(
+            status=S.SENT, claim=None, claimed_until=None, sent_at=timezone.now()
+        )
+    assert dispatch_run(issue_id=issue.pk).again_in is not None  # its rows are still leased
+    assert Delivery.objects.filter(claim=claim).count() == 3
+    Delivery.objects.filter(claim=claim).update(claimed_until=timezone.now())
+
+    assert dispatch_run(issue_id=issue.pk).again_in is None
+
+    in_flight = Delivery.objects.get(pk=rows[2].pk)
+    assert in_flight.status == S.UNCERTAIN and in_flight.sent_at is not None
+    assert statuses(issue) == {S.SENT: 7, S.UNCERTAIN: 1}
+    sent_before = {Delivery.objects.get(pk=row.pk).subscriber.email for row in rows[:2]}
+    assert sorted(mail_server.recipients()) == sorted(
+        s.email for s in subscribers if s.email not in sent_before
+    )
+
+
+def test_editors_pause_resume_and_cancel(mail_server, newsletter, editor, journalist):
+    issue, _ = published(newsletter, 120)
+    with pytest.raises(WorkflowError) as refused:
+        dispatch_pause(issue=issue, acting_user=journalist)
+    assert refused.value.code == "forbidden"
+
+    dispatch_pause(issue=issue, acting_user=editor)
+    assert dispatch_run(issue_id=issue.pk).again_in is None
+    assert mail_server.recipients() == []
+    with pytest.raises(WorkflowError, match="only a running sending can be paused"):
+        dispatch_pause(issue=issue, acting_user=editor)
+
+    dispatch_resume(issue=issue, acting_user=editor)
+    # One batch goes out (the task's time is up after it), then the editor cancels.
+    with override_settings(DISPATCH_BATCH_SIZE=80):
+        assert dispatch_run(issue_id=issue.pk, seconds=0.001).again_in == 0
+    sent = len(mail_server.recipients())
+    assert sent == 80
+    dispatch_cancel(issue=issue, acting_user=editor)
+
+    assert dispatch_run(issue_id=issue.pk).again_in is None
+    assert len(mail_server.recipients()) == sent
+    assert statuses(issue) == {S.SENT: 80, S.CANCELLED: 40}
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    log = list(IssueEvent.objects.filter(issue=issue).order_by("pk").values_list("action", flat=True))
+    assert log[-4:] == ["pause_sending", "resume_sending", "cancel_sending", "finish"]
+    with pytest.raises(WorkflowError, match="is not being sent"):
+        dispatch_resume(issue=issue, acting_user=editor)
+
+
+def test_dispatch_status_prints_the_counts_and_the_invariant(mail_server, newsletter):
+    issue, (unknown, *_rest) = published(newsletter, 4)
+    mail_server.refuse[unknown.email] = "550 5.1.1 No such user"
+    dispatch_run(issue_id=issue.pk)
+    out = io.StringIO()
+    call_command("dispatch_status", str(issue.pk), stdout=out)
+    text = out.getvalue()
+    assert "sent, sending finished" in text
+    assert "3  sent\n" in text and "1  failed\n" in text
+    assert "4  in all = audience" in text
+    assert f"{unknown.email}: 550 5.1.1 No such user" in text
+
+    out = io.StringIO()
+    call_command("dispatch_status", str(issue.pk), "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["counts"]["sent"] == 3 and data["counts"]["failed"] == 1
+    assert data["balanced"] is True and data["audience"] == 4
+    assert data["lag_seconds"] > 0
+
+
+def test_the_scheduler_wakes_a_quiet_sending_and_finishes_a_done_one(newsletter):
+    issue, _ = published(newsletter, 3)
+    Dispatch.objects.filter(issue=issue).update(
+        last_active_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    # Eager tasks in tests: waking it sends it (locmem backend) and finishes it.
+    assert dispatch_wake_quiet() == [issue.pk]
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    assert dispatch_wake_quiet() == []
