@@ -158,10 +158,6 @@ def dispatch_finish_if_done(*, issue_id: int) -> bool:
     return finished
 
 
-# A sending with work due and no claim for this long is woken by the scheduler's pass.
-QUIET_SECONDS = 30
-
-
 def dispatch_wake_quiet(now=None) -> list[int]:
     """The scheduler's safety net: queue tasks for sendings that went quiet with work due
     (their tasks lost with a restarted broker, a killed worker's rows past their lease), and
@@ -178,7 +174,7 @@ def dispatch_wake_quiet(now=None) -> list[int]:
         if dispatch.state != DispatchState.RUNNING:
             continue
         if dispatch.last_active_at and dispatch.last_active_at > now - timedelta(
-            seconds=QUIET_SECONDS
+            seconds=settings.DISPATCH_QUIET_SECONDS
         ):
             continue
         due = Q(status=DeliveryStatus.PENDING) & (

@@ -122,21 +122,65 @@ def smtp():
     controller.stop()
 
 
+class CeleryProcesses:
+    """Celery worker and beat processes against this test's PostgreSQL database and a Redis
+    broker, sending mail to the ``smtp`` server. Each is stopped by its PID at the end."""
+
+    def __init__(self, *, env, tmp_path):
+        self.env = env
+        self.tmp_path = tmp_path
+        self.processes = []
+
+    def _start(self, kind, args, env):
+        import subprocess
+        import sys
+
+        from tests.processes import ROOT
+
+        log_path = self.tmp_path / f"{kind}-{len(self.processes)}.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "bellcms", kind, *args, "-l", "DEBUG"],
+                env={**self.env, **{key: str(value) for key, value in env.items()}},
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        process.log_path = log_path
+        self.processes.append(process)
+        return process
+
+    def worker(self, **env):
+        """One worker process (solo pool: the process that sends is the one a test kills)."""
+        return self._start("worker", ["--pool=solo"], env)
+
+    def beat(self, **env):
+        schedule = self.tmp_path / f"beat-schedule-{len(self.processes)}"
+        return self._start("beat", ["--schedule", str(schedule)], env)
+
+    def stop(self):
+        import subprocess
+
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # stuck in shutdown: killed
+                process.kill()
+                process.wait(timeout=10)
+
+
 @pytest.fixture
-def worker(smtp, tmp_path):
-    """A Celery worker process on Redis, against this test's PostgreSQL database, sending mail
-    to the ``smtp`` server; tasks the test queues go to it. Yields the path of its DEBUG log.
-
-    Needs a transactional test: the worker sees only committed rows.
-    """
-    import subprocess
-    import sys
-
+def celery_processes(smtp, tmp_path):
+    """Start real Celery workers and beat (``.worker()``, ``.beat()``) for this test; tasks the
+    test queues go to them. Needs a transactional test on PostgreSQL and Redis."""
     import redis
     from django.db import connection
 
     from bellcms.celery import app
-    from tests.processes import ROOT, clean_env
+    from tests.processes import clean_env
 
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
     if connection.vendor != "postgresql":
@@ -149,6 +193,7 @@ def worker(smtp, tmp_path):
     controller, _ = smtp
     env = clean_env(
         DJANGO_SETTINGS_MODULE="bellcms.settings.test",
+        BELLCMS_TEST_EAGER="false",
         DATABASE_URL=(
             f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
             f"{db['PORT'] or 5432}/{db['NAME']}"
@@ -158,15 +203,18 @@ def worker(smtp, tmp_path):
         EMAIL_URL=f"smtp://{controller.hostname}:{controller.port}",
         BELLCMS_VAR_DIR=tmp_path,
     )
-    log_path = tmp_path / "worker.log"
-    command = [sys.executable, "-m", "celery", "-A", "bellcms", "worker", "--pool=solo"]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*command, "-l", "DEBUG"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
+    processes = CeleryProcesses(env=env, tmp_path=tmp_path)
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
-    yield log_path
+    yield processes
     app.conf.task_always_eager = eager
-    process.terminate()
-    process.wait(timeout=30)
+    processes.stop()
+
+
+@pytest.fixture
+def worker(celery_processes):
+    """One Celery worker process (see ``celery_processes``). Yields the path of its DEBUG log.
+
+    Needs a transactional test: the worker sees only committed rows.
+    """
+    yield celery_processes.worker().log_path

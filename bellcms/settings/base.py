@@ -103,6 +103,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# How often the scheduler's pass runs (publishing due issues, waking quiet sendings).
+SCHEDULER_SECONDS = env.int("BELLCMS_SCHEDULER_SECONDS", default=15)
 # The periodic schedule, in one place. Beat only enqueues; what is due lives in the database.
 CELERY_BEAT_SCHEDULE = {
     "record-worker-heartbeat": {
@@ -115,15 +117,15 @@ CELERY_BEAT_SCHEDULE = {
     # delays; a run older than the next one is dropped by the broker.
     "publish-due-issues": {
         "task": "issues.tasks.publish_due",
-        "schedule": timedelta(seconds=env.int("BELLCMS_SCHEDULER_SECONDS", default=15)),
-        "options": {"expires": env.int("BELLCMS_SCHEDULER_SECONDS", default=15)},
+        "schedule": timedelta(seconds=SCHEDULER_SECONDS),
+        "options": {"expires": max(SCHEDULER_SECONDS - 1, 1)},
     },
     # Sendings whose tasks went quiet (lost with a restarted broker, a worker killed) are
     # woken; finished ones become sent.
     "wake-quiet-dispatches": {
         "task": "subscribers.tasks.wake_quiet_dispatches",
-        "schedule": timedelta(seconds=env.int("BELLCMS_SCHEDULER_SECONDS", default=15)),
-        "options": {"expires": env.int("BELLCMS_SCHEDULER_SECONDS", default=15)},
+        "schedule": timedelta(seconds=SCHEDULER_SECONDS),
+        "options": {"expires": max(SCHEDULER_SECONDS - 1, 1)},
     },
     # Sign-up attempts hold an address until a worker decides on them; lost ones go.
     "expire-signup-attempts": {
@@ -208,6 +210,8 @@ DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=300)
 DISPATCH_TASKS_PER_ISSUE = env.int("DISPATCH_TASKS_PER_ISSUE", default=4)
 # A batch task hands over to a fresh one after this long, so other tasks get their turn.
 DISPATCH_TASK_SECONDS = env.int("DISPATCH_TASK_SECONDS", default=60)
+# The scheduler's pass wakes a sending with work due and no batch claimed for this long.
+DISPATCH_QUIET_SECONDS = env.int("DISPATCH_QUIET_SECONDS", default=30)
 # A temporary refusal (4xx) is tried again after this long, doubling each time up to an hour,
 # at most this many times in all before the delivery counts as failed.
 DISPATCH_RETRY_SECONDS = env.int("DISPATCH_RETRY_SECONDS", default=300)

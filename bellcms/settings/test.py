@@ -21,8 +21,9 @@ if "EMAIL_URL" not in os.environ:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Unit tests run a task's logic in the test's own process; tests/e2e and the process tests
-# start real workers for what crosses the broker.
-CELERY_TASK_ALWAYS_EAGER = True
+# start real workers (and beat) for what crosses the broker, with BELLCMS_TEST_EAGER=false so
+# that what those processes queue goes through the broker too.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("BELLCMS_TEST_EAGER", "true") != "false"
 CELERY_TASK_EAGER_PROPAGATES = True
 # A queue of this test run's own, so that a worker a test starts takes only this run's tasks.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault(
