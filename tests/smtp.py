@@ -47,8 +47,29 @@ class Inbox:
             return list(self.messages)
 
 
+class SmtpServer:
+    """An aiosmtpd server on a fixed port that can be stopped and started again (a mail
+    server going down and coming back); the same inbox keeps what it accepted throughout."""
+
+    def __init__(self, inbox, *, hostname="127.0.0.1", port=None):
+        self.inbox = inbox
+        self.hostname = hostname
+        self.port = port or free_port()
+        self.controller = None
+
+    def start(self):
+        # aiosmtpd's controller cannot start twice: each start is a new one.
+        self.controller = Controller(self.inbox, hostname=self.hostname, port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
 def smtp_server_start():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    return controller, inbox
+    server = SmtpServer(inbox)
+    server.start()
+    return server, inbox

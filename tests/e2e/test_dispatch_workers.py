@@ -136,13 +136,18 @@ def test_a_worker_killed_mid_send_loses_nothing_and_resends_nothing_silently(
     wait_for(lambda: len(inbox.recipients()) >= 1500, timeout=120, what="the send to be under way")
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
-    at_kill = len(inbox.recipients())
-    assert at_kill < len(readers), "the send finished before the kill"
+    assert len(inbox.recipients()) < len(readers), "the send finished before the kill"
+    # The killed worker's batch: claimed, and no one left to send it.
+    dead_batch = Delivery.objects.filter(issue=issue, status=S.CLAIMED).count()
     celery_processes.worker(**lease)
 
     wait_for(lambda: settled(issue), timeout=240, interval=1, what="the issue to be sent")
 
     assert_once_each_but_uncertain(issue, inbox, readers, most_uncertain=1)
+    # Its message that may have been in flight was sent again and recorded as uncertain.
+    in_flight = Delivery.objects.filter(issue=issue, in_flight_at_crash=True)
+    assert in_flight.count() == (1 if dead_batch else 0)
+    assert set(in_flight.values_list("status", flat=True)) <= {S.UNCERTAIN}
 
 
 def redis_start(port: int) -> subprocess.Popen:
