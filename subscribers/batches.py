@@ -138,11 +138,23 @@ def deliveries_claim(
     return claim, [Claimed(*row) for row in rows]
 
 
-def _settle(pk: int, **fields) -> None:
-    # One UPDATE in autocommit: committed before the next message is handed over.
-    fields.setdefault("claim", None)
-    fields.setdefault("claimed_until", None)
-    Delivery.objects.filter(pk=pk).update(**fields)
+def _settle(pk: int, claim: uuid.UUID, **fields) -> bool:
+    """Record a row's outcome if the row is still this batch's; False if another worker took
+    it (this batch's lease ran out while the message was going out). One UPDATE in
+    autocommit: committed before the next message is handed over."""
+    return bool(
+        Delivery.objects.filter(pk=pk, claim=claim).update(claim=None, claimed_until=None, **fields)
+    )
+
+
+def _sent_after_losing_the_row(pk: int) -> None:
+    # This process stalled past its lease (stopped, or a very slow server) and another worker
+    # took the row, which it sends again or already has: whatever it records, two copies may
+    # be out, so the row says so.
+    Delivery.objects.filter(pk=pk).update(in_flight_at_crash=True)
+    Delivery.objects.filter(pk=pk, status=DeliveryStatus.SENT).update(
+        status=DeliveryStatus.UNCERTAIN
+    )
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -222,13 +234,14 @@ def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> No
         try:
             message_id, accepted = sender.send(row)
         except Refused as refusal:
-            _refused(row, refusal, attempts=attempts)
+            _refused(row, claim, refusal, attempts=attempts)
             continue
         except TransportDown as down:
             _release(claim, in_doubt=row.pk if down.in_doubt else None)
             raise
-        _settle(
+        recorded = _settle(
             row.pk,
+            claim,
             status=DeliveryStatus.UNCERTAIN if row.in_flight_at_crash else DeliveryStatus.SENT,
             attempts=attempts,
             message_id=message_id,
@@ -236,22 +249,28 @@ def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> No
             sent_at=timezone.now(),
             next_attempt_at=None,
         )
+        if not recorded:
+            _sent_after_losing_the_row(row.pk)
+            return
 
 
-def _refused(row: Claimed, refusal, *, attempts: int) -> None:
+def _refused(row: Claimed, claim: uuid.UUID, refusal, *, attempts: int) -> None:
     from .services import address_suppress
 
     if refusal.temporary and attempts < settings.DISPATCH_MAX_ATTEMPTS:
         _settle(
             row.pk,
+            claim,
             status=DeliveryStatus.PENDING,
             attempts=attempts,
             smtp_response=refusal.answer,
             next_attempt_at=timezone.now() + _retry_delay(attempts),
         )
         return
-    _settle(row.pk, status=DeliveryStatus.FAILED, attempts=attempts, smtp_response=refusal.answer)
-    if refusal.hard_bounce and row.email:
+    failed = _settle(
+        row.pk, claim, status=DeliveryStatus.FAILED, attempts=attempts, smtp_response=refusal.answer
+    )
+    if failed and refusal.hard_bounce and row.email:
         address_suppress(email=row.email, reason=SuppressionReason.HARD_BOUNCE)
 
 

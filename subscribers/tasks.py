@@ -4,6 +4,7 @@ and call a service."""
 from smtplib import SMTPException
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 
 from .emails import confirmation_send, preferences_link_send
 
@@ -78,3 +79,11 @@ def wake_quiet_dispatches() -> list[int]:
     from .dispatch import dispatch_wake_quiet
 
     return dispatch_wake_quiet()
+
+
+@worker_process_shutdown.connect
+def _close_mail_connection(**kwargs):
+    # Say QUIT to the mail server rather than drop the connection it may be holding for us.
+    from .sending import transport_close
+
+    transport_close()

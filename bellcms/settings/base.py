@@ -91,6 +91,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:25")
 vars().update(EMAIL_CONFIG)
+# Seconds a mail server may take to answer. Without a limit a hung server would hold a sending
+# worker forever; with one, dispatch waits and tries again.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="BellCMS <newsroom@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 

@@ -261,3 +261,32 @@ def test_the_scheduler_wakes_a_quiet_sending_and_finishes_a_done_one(newsletter)
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
     assert dispatch_wake_quiet() == []
+
+
+def test_a_worker_that_stalled_past_its_lease_stops_and_flags_the_row(
+    mail_server, newsletter, monkeypatch
+):
+    import uuid
+
+    from subscribers import batches
+
+    issue, _ = published(newsletter, 5)
+    real_send = batches._Sender.send
+
+    def send_then_lose_the_batch(self, row):
+        sent = real_send(self, row)
+        # Meanwhile the lease ran out and another worker took this batch over.
+        Delivery.objects.filter(claim__isnull=False).update(claim=uuid.uuid4())
+        return sent
+
+    monkeypatch.setattr(batches._Sender, "send", send_then_lose_the_batch)
+    claim, rows = deliveries_claim(issue_id=issue.pk, newsletter_id=newsletter.pk, size=3)
+    sender = batches._Sender(issue)
+    batches._batch_send(sender=sender, claim=claim, rows=rows)
+
+    # One message went out; the batch stopped; the row it could not record says two copies
+    # may exist, and the other worker's claim on the rest is untouched.
+    assert len(mail_server.recipients()) == 1
+    first = Delivery.objects.get(pk=rows[0].pk)
+    assert first.in_flight_at_crash and first.status == S.CLAIMED
+    assert Delivery.objects.filter(issue=issue, status=S.CLAIMED).count() == 3
