@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import preview, views
+from . import preview, sending_admin, views
 
 app_name = "subscribers"
 
@@ -25,5 +25,15 @@ urlpatterns += [
         "newsroom/issues/<int:issue_id>/email/",
         preview.issue_email_preview,
         name="issue_email_preview",
+    ),
+    path(
+        "newsroom/issues/<int:issue_id>/sending/",
+        sending_admin.issue_sending,
+        name="issue_sending",
+    ),
+    path(
+        "newsroom/issues/<int:issue_id>/sending/progress.json",
+        sending_admin.issue_sending_progress,
+        name="issue_sending_progress",
     ),
 ]

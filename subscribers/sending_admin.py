@@ -1,0 +1,318 @@
+"""An issue's sending in the admin: live progress, the latest failures, and the editors' pause,
+resume and cancel (docs/subscribers.md, "The sending page").
+
+The page and its JSON twin show ``dispatch_progress``, the numbers ``manage.py dispatch_status``
+prints. The buttons call ``dispatch_pause`` / ``dispatch_resume`` / ``dispatch_cancel``, which
+decide who may do what: a refusal comes back as the admin's error message. Every step is a POST
+that redirects back to the page; cancelling asks first, on a page of its own.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from issues.models import Issue, IssueStatus
+from issues.scheduling import schedule_when
+from issues.services import WorkflowError
+
+from .dispatch import (
+    CONTROL_PERMISSION,
+    Progress,
+    dispatch_cancel,
+    dispatch_counts,
+    dispatch_pause,
+    dispatch_progress,
+    dispatch_resume,
+)
+from .models import Delivery, DeliveryStatus, DispatchState
+
+VIEW_PERMISSION = "issues.view_issue"
+# The page asks for fresh numbers this often while the sending runs.
+POLL_SECONDS = 2
+# The failures listed on the page, latest first.
+FAILURES_SHOWN = 50
+
+# Each status in plain words, in the order a reader takes them in: what went out, what did not,
+# what is still to come.
+STATUS_ROWS = (
+    (DeliveryStatus.SENT, gettext_lazy("sent"), gettext_lazy("accepted by the mail server")),
+    (
+        DeliveryStatus.UNCERTAIN,
+        gettext_lazy("uncertain"),
+        gettext_lazy("sent again after a worker crashed: may have arrived twice"),
+    ),
+    (
+        DeliveryStatus.FAILED,
+        gettext_lazy("failed"),
+        gettext_lazy("refused by the mail server for good (the answers are below)"),
+    ),
+    (
+        DeliveryStatus.SKIPPED,
+        gettext_lazy("skipped"),
+        gettext_lazy("unsubscribed, suppressed or erased after publication: not sent"),
+    ),
+    (
+        DeliveryStatus.CANCELLED,
+        gettext_lazy("cancelled"),
+        gettext_lazy("not sent: the sending was cancelled"),
+    ),
+    (
+        DeliveryStatus.PENDING,
+        gettext_lazy("pending"),
+        gettext_lazy("waiting to be sent, or to be tried again after a temporary refusal"),
+    ),
+    (
+        DeliveryStatus.CLAIMED,
+        gettext_lazy("being sent"),
+        gettext_lazy("in a batch a worker is sending now"),
+    ),
+)
+
+
+def _number(value: int) -> str:
+    return number_format(value, force_grouping=True)
+
+
+def duration_words(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 120:
+        return _("%(s)d s") % {"s": seconds}
+    if seconds < 7200:
+        return _("%(m)d min %(s)d s") % {"m": seconds // 60, "s": seconds % 60}
+    return _("%(h)d h %(m)d min") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
+
+
+def _rate_text(progress: Progress) -> str:
+    if progress.rate is None:
+        return _("nothing sent yet")
+    rate = progress.rate
+    shown = number_format(rate, decimal_pos=1 if rate < 10 else 0, force_grouping=True)
+    return _("%(rate)s messages/s over the last minute") % {"rate": shown}
+
+
+def _left_text(progress: Progress, live: bool) -> str:
+    if not progress.open:
+        return _("none: nothing is left to send")
+    if not live:
+        return _("— (the sending is %(state)s)") % {"state": progress.state_label.lower()}
+    left = progress.seconds_left
+    if left is None:
+        return _("not known yet: no message went out in the last minute")
+    return _("about %(duration)s") % {"duration": duration_words(left)}
+
+
+def _lag_text(progress: Progress) -> str:
+    lag = progress.lag_seconds
+    if lag is None:
+        return _("not yet")
+    return _("%(lag)s s after the scheduled time") % {"lag": number_format(lag, decimal_pos=1)}
+
+
+def controls_for(user, issue: Issue, progress: Progress) -> list[str]:
+    """The steps this person may take on the sending now: what the page offers as buttons."""
+    if not user.has_perm(CONTROL_PERMISSION) or issue.status != IssueStatus.SENDING:
+        return []
+    if progress.state == DispatchState.RUNNING:
+        return ["pause", "cancel"]
+    if progress.state == DispatchState.PAUSED:
+        return ["resume", "cancel"]
+    return []
+
+
+def progress_data(issue: Issue, progress: Progress, user) -> dict:
+    """The numbers of the page and of its JSON, with the words the page shows for them."""
+    live = progress.state == DispatchState.RUNNING and issue.status == IssueStatus.SENDING
+    counts = progress.counts
+    if progress.balanced:
+        verdict = _("= the audience: every delivery is counted once")
+    else:
+        verdict = _(
+            "does not match the audience of %(audience)s: some deliveries are missing or "
+            "counted twice. Tell whoever runs BellCMS (manage.py dispatch_status %(issue)d)."
+        ) % {"audience": _number(progress.audience), "issue": issue.pk}
+    return {
+        "issue": issue.pk,
+        "issue_status": issue.status,
+        "state": progress.state,
+        "state_label": progress.state_label,
+        "live": live,
+        "poll_seconds": POLL_SECONDS,
+        "audience": progress.audience,
+        "counts": counts,
+        "total": progress.total,
+        "balanced": progress.balanced,
+        "settled": progress.settled,
+        "open": progress.open,
+        "percent": round(progress.percent, 1),
+        "rate": progress.rate,
+        "seconds_left": progress.seconds_left,
+        "lag_seconds": progress.lag_seconds,
+        "last_error": progress.last_error,
+        "controls": controls_for(user, issue, progress),
+        "text": {
+            "percent": f"{number_format(progress.percent, decimal_pos=1)} %",
+            "settled": _number(progress.settled),
+            "audience": _number(progress.audience),
+            "total": _number(progress.total),
+            "counts": {status: _number(n) for status, n in counts.items()},
+            "verdict": verdict,
+            "rate": _rate_text(progress),
+            "left": _left_text(progress, live),
+            "lag": _lag_text(progress),
+            "issue_status": issue.get_status_display().lower(),
+        },
+    }
+
+
+def _failures(issue: Issue) -> list[dict]:
+    rows = (
+        Delivery.objects.filter(issue=issue, status=DeliveryStatus.FAILED)
+        .order_by("-pk")
+        .values_list("subscriber__email", "smtp_response", "attempts")[:FAILURES_SHOWN]
+    )
+    return [
+        {"email": email, "answer": answer, "attempts": attempts} for email, answer, attempts in rows
+    ]
+
+
+def _issue(issue_id: int) -> Issue:
+    return get_object_or_404(Issue.objects.select_related("newsletter"), pk=issue_id)
+
+
+def _page_context(request, issue: Issue) -> dict:
+    context = {
+        **admin.site.each_context(request),
+        "issue": issue,
+        "opts": Issue._meta,
+        "title": _("Sending: %(issue)s") % {"issue": issue},
+        "issue_url": reverse("admin:issues_issue_change", args=[issue.pk]),
+        "sending_url": reverse("subscribers:issue_sending", args=[issue.pk]),
+    }
+    return context
+
+
+# The steps: the service, and what the editor is told when it is done.
+STEPS = {
+    "pause": (
+        dispatch_pause,
+        gettext_lazy(
+            "The sending of “%(issue)s” is paused. The batches in flight finish (at most one "
+            "per worker); then nothing more goes out until you resume it."
+        ),
+    ),
+    "resume": (
+        dispatch_resume,
+        gettext_lazy("The sending of “%(issue)s” goes on where it stopped."),
+    ),
+    "cancel": (
+        dispatch_cancel,
+        gettext_lazy(
+            "The sending of “%(issue)s” is cancelled: %(count)s deliveries not yet sent will not "
+            "be. The batches in flight finish (at most one per worker)."
+        ),
+    ),
+}
+
+
+def _step(request, issue: Issue):
+    action = request.POST.get("action")
+    if action not in STEPS:
+        messages.error(request, _("There is no such step."))
+        return redirect("subscribers:issue_sending", issue_id=issue.pk)
+    if action == "cancel" and request.POST.get("confirm") != "yes":
+        return _cancel_confirm(request, issue)
+    service, done = STEPS[action]
+    try:
+        service(issue=issue, acting_user=request.user)
+    except WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        words = {"issue": issue}
+        if action == "cancel":
+            words["count"] = _number(dispatch_counts(issue_id=issue.pk)[DeliveryStatus.CANCELLED])
+        messages.success(request, done % words)
+    return redirect("subscribers:issue_sending", issue_id=issue.pk)
+
+
+def _cancel_confirm(request, issue: Issue):
+    """The question before a cancel: how many deliveries it stops. Changes nothing."""
+    progress = dispatch_progress(issue_id=issue.pk)
+    if not request.user.has_perm(CONTROL_PERMISSION):
+        messages.error(request, _("You may not cancel the sending of an issue."))
+        return redirect("subscribers:issue_sending", issue_id=issue.pk)
+    if progress is None or "cancel" not in controls_for(request.user, issue, progress):
+        state = progress.state_label.lower() if progress else _("not started")
+        messages.error(
+            request,
+            _("The sending is %(state)s: there is nothing to cancel.") % {"state": state},
+        )
+        return redirect("subscribers:issue_sending", issue_id=issue.pk)
+    context = {
+        **_page_context(request, issue),
+        "title": _("Cancel the sending of %(issue)s?") % {"issue": issue},
+        "pending": _number(progress.counts[DeliveryStatus.PENDING]),
+        "claimed": _number(progress.counts[DeliveryStatus.CLAIMED]),
+        "sent": _number(
+            progress.counts[DeliveryStatus.SENT] + progress.counts[DeliveryStatus.UNCERTAIN]
+        ),
+        "audience": _number(progress.audience),
+    }
+    return render(request, "subscribers/admin/issue_sending_cancel.html", context)
+
+
+@staff_member_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def issue_sending(request, issue_id: int):
+    """The sending page of an issue; its buttons post here."""
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied
+    issue = _issue(issue_id)
+    if request.method == "POST":
+        return _step(request, issue)
+    context = _page_context(request, issue)
+    progress = dispatch_progress(issue_id=issue.pk)
+    if progress is not None:
+        data = progress_data(issue, progress, request.user)
+        context.update(
+            {
+                "progress": data,
+                "rows": [
+                    {
+                        "status": status,
+                        "label": label,
+                        "meaning": meaning,
+                        "count": data["text"]["counts"][status],
+                    }
+                    for status, label, meaning in STATUS_ROWS
+                ],
+                "failures": _failures(issue) if progress.counts[DeliveryStatus.FAILED] else [],
+                "failures_all": progress.counts[DeliveryStatus.FAILED] <= FAILURES_SHOWN,
+                "failed_count": _number(progress.counts[DeliveryStatus.FAILED]),
+                "publish_at": schedule_when(issue.publish_at) if issue.publish_at else "",
+                "progress_url": reverse("subscribers:issue_sending_progress", args=[issue.pk]),
+            }
+        )
+    return render(request, "subscribers/admin/issue_sending.html", context)
+
+
+@staff_member_required
+@never_cache
+@require_GET
+def issue_sending_progress(request, issue_id: int):
+    """The page's numbers as JSON, for its poller (static/subscribers/sending.js)."""
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied
+    issue = _issue(issue_id)
+    progress = dispatch_progress(issue_id=issue.pk)
+    if progress is None:
+        raise Http404(_("The issue has not been published: nothing has been sent."))
+    return JsonResponse(progress_data(issue, progress, request.user))
