@@ -335,9 +335,11 @@ def dispatch_run(
                 wait,
             )
             return RunOutcome(wait, transport_failures + 1)
-        if transport_failures:
+        if transport_failures or dispatch.last_error:
+            # A batch went through: whatever trouble the sending had is over.
             transport_failures = 0
             Dispatch.objects.filter(issue_id=issue_id).update(last_error="")
+            dispatch.last_error = ""
         if time.monotonic() >= deadline:
             return RunOutcome(0)
 

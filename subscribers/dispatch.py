@@ -137,10 +137,31 @@ def _summary(counts: dict[str, int]) -> str:
     )
 
 
+def _cancelled_leftovers(issue_id: int) -> None:
+    """A cancelled sending's rows that came back after the cancel: put back to pending by a
+    batch in flight (a temporary refusal, the mail server lost), or claimed by a worker that
+    died (no claim comes to recover them any more). They are cancelled too; of a dead batch,
+    the row that may have been in flight keeps that mark."""
+    now = timezone.now()
+    expired = Delivery.objects.filter(
+        issue_id=issue_id, status=DeliveryStatus.CLAIMED, claimed_until__lt=now
+    )
+    first_of_claim = {}
+    for pk, claim in expired.order_by("pk").values_list("pk", "claim"):
+        first_of_claim.setdefault(claim, pk)
+    Delivery.objects.filter(pk__in=first_of_claim.values()).update(in_flight_at_crash=True)
+    Delivery.objects.filter(
+        Q(status=DeliveryStatus.PENDING) | Q(pk__in=expired.values("pk")), issue_id=issue_id
+    ).update(status=DeliveryStatus.CANCELLED, claim=None, claimed_until=None, next_attempt_at=None)
+
+
 def dispatch_finish_if_done(*, issue_id: int) -> bool:
     """Make the issue sent once no delivery is pending or claimed; True if this call did."""
     from issues.services import issue_finish
 
+    dispatch = Dispatch.objects.filter(issue_id=issue_id).first()
+    if dispatch is not None and dispatch.state == DispatchState.CANCELLED:
+        _cancelled_leftovers(issue_id)
     if Delivery.objects.filter(
         issue_id=issue_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
     ).exists():
@@ -151,10 +172,13 @@ def dispatch_finish_if_done(*, issue_id: int) -> bool:
     with transaction.atomic():
         finished = issue_finish(issue=issue, comment=_summary(dispatch_counts(issue_id=issue_id)))
         if finished:
-            Dispatch.objects.filter(issue_id=issue_id, state=DispatchState.RUNNING).update(
-                state=DispatchState.FINISHED
+            # Paused during its last batch, a sending is finished all the same.
+            Dispatch.objects.filter(
+                issue_id=issue_id, state__in=[DispatchState.RUNNING, DispatchState.PAUSED]
+            ).update(state=DispatchState.FINISHED)
+            Dispatch.objects.filter(issue_id=issue_id).update(
+                finished_at=timezone.now(), last_error=""
             )
-            Dispatch.objects.filter(issue_id=issue_id).update(finished_at=timezone.now())
     return finished
 
 
@@ -167,8 +191,6 @@ def dispatch_wake_quiet(now=None) -> list[int]:
     for dispatch in Dispatch.objects.filter(issue__status=IssueStatus.SENDING).select_related(
         "issue"
     ):
-        if dispatch.state == DispatchState.PAUSED:
-            continue
         if dispatch_finish_if_done(issue_id=dispatch.issue_id):
             continue
         if dispatch.state != DispatchState.RUNNING:

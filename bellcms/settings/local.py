@@ -17,8 +17,12 @@ from .base import *  # noqa: F403
 from .base import CELERY_BROKER_URL, DATABASES
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Worker, beat and web share one SQLite file: wait for a lock rather than fail at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Worker, beat and web share one SQLite file: wait for a lock rather than fail at once, and
+    # take the write lock when a transaction starts (two transactions that both read and then
+    # both write, like two batch tasks claiming deliveries, would otherwise fail at once).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"

@@ -290,3 +290,36 @@ def test_a_worker_that_stalled_past_its_lease_stops_and_flags_the_row(
     first = Delivery.objects.get(pk=rows[0].pk)
     assert first.in_flight_at_crash and first.status == S.CLAIMED
     assert Delivery.objects.filter(issue=issue, status=S.CLAIMED).count() == 3
+
+
+def test_a_cancelled_sending_finishes_despite_rows_that_came_back(newsletter, editor):
+    issue, _ = published(newsletter, 6)
+    # A worker holds a batch of three when the editor cancels; then it dies, and a retry of
+    # the batch's first row had already put it back to pending.
+    claim, rows = deliveries_claim(issue_id=issue.pk, newsletter_id=newsletter.pk, size=3)
+    dispatch_cancel(issue=issue, acting_user=editor)
+    Delivery.objects.filter(pk=rows[0].pk).update(status=S.PENDING, claim=None)
+    Delivery.objects.filter(claim=claim).update(claimed_until=timezone.now())
+
+    assert dispatch_wake_quiet() == []
+
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    assert statuses(issue) == {S.CANCELLED: 6}
+    assert Delivery.objects.get(pk=rows[1].pk).in_flight_at_crash
+
+
+def test_paused_in_its_last_batch_a_sending_ends_finished_and_clears_its_trouble(
+    newsletter, editor
+):
+    issue, _ = published(newsletter, 2)
+    Dispatch.objects.filter(issue=issue).update(last_error="cannot connect: refused")
+    dispatch_pause(issue=issue, acting_user=editor)
+    Delivery.objects.filter(issue=issue).update(status=S.SENT, sent_at=timezone.now())
+
+    assert dispatch_wake_quiet() == []
+
+    dispatch = Dispatch.objects.get(issue=issue)
+    assert (dispatch.state, dispatch.last_error) == (Dispatch.State.FINISHED, "")
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT

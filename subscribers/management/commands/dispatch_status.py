@@ -84,9 +84,7 @@ class Command(BaseCommand):
                     "last_sent_at": moment(progress.last_sent_at),
                     "lag_seconds": progress.lag_seconds,
                     "last_error": progress.last_error,
-                    "failures": [
-                        {"email": email, "answer": answer} for email, answer in failures
-                    ],
+                    "failures": [{"email": email, "answer": answer} for email, answer in failures],
                 }
             )
         )
@@ -111,9 +109,7 @@ class Command(BaseCommand):
                 + (f"; about {_duration(left)} left" if left else "")
             )
         if progress.lag_seconds is not None:
-            write(
-                f"  first message accepted {progress.lag_seconds:.1f} s after the scheduled time"
-            )
+            write(f"  first message accepted {progress.lag_seconds:.1f} s after the scheduled time")
         if progress.last_error:
             write(f"  last error: {progress.last_error}")
         if failures:
