@@ -391,7 +391,12 @@ def dispatch_progress(*, issue_id: int, now: datetime | None = None) -> Progress
         lasts += [row["last"]] if row["last"] else []
     first, last = min(firsts, default=None), max(lasts, default=None)
     rate = None
-    if first is not None:
+    sent_count = counts[DeliveryStatus.SENT] + counts[DeliveryStatus.UNCERTAIN]
+    if first is not None and not counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.CLAIMED]:
+        # Done: the rate of the whole sending, first message to last.
+        span = (last - first).total_seconds()
+        rate = sent_count / span if span > 0 else None
+    elif first is not None:
         window = min(RATE_WINDOW_SECONDS, (now - max(first, since)).total_seconds())
         rate = recent / window if recent and window > 0 else 0.0
     return Progress(

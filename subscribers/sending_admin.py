@@ -95,7 +95,9 @@ def _rate_text(progress: Progress) -> str:
         return _("nothing sent yet")
     rate = progress.rate
     shown = number_format(rate, decimal_pos=1 if rate < 10 else 0, force_grouping=True)
-    return _("%(rate)s messages/s over the last minute") % {"rate": shown}
+    if progress.open:
+        return _("%(rate)s messages/s over the last minute") % {"rate": shown}
+    return _("%(rate)s messages/s, first message to last") % {"rate": shown}
 
 
 def _left_text(progress: Progress, live: bool) -> str:

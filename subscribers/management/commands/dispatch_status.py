@@ -104,8 +104,9 @@ class Command(BaseCommand):
         write(f"  {progress.percent:.1f} % done")
         if progress.rate:
             left = progress.seconds_left
+            over = "over the last minute" if progress.open else "from first to last"
             write(
-                f"  {progress.rate:,.0f} messages/s over the last minute"
+                f"  {progress.rate:,.0f} messages/s {over}"
                 + (f"; about {_duration(left)} left" if left else "")
             )
         if progress.lag_seconds is not None:
