@@ -213,7 +213,8 @@ def dispatch_wake_quiet(now=None) -> list[int]:
 CONTROL_PERMISSION = "issues.schedule_issue"
 
 
-def _dispatch_locked(issue, acting_user, verb: str) -> Dispatch:
+def _dispatch_locked(issue, acting_user, *, verb: str, states, refusal: str) -> Dispatch:
+    """The issue's dispatch, locked, if this person may ``verb`` it and it is in ``states``."""
     if not acting_user.has_perm(CONTROL_PERMISSION):
         raise WorkflowError(
             _("You may not %(verb)s the sending of an issue.") % {"verb": verb}, code="forbidden"
@@ -226,6 +227,8 @@ def _dispatch_locked(issue, acting_user, verb: str) -> Dispatch:
             % {"issue": issue, "verb": verb},
             code="state",
         )
+    if dispatch.state not in states:
+        raise WorkflowError(refusal % {"state": dispatch.get_state_display().lower()}, code="state")
     return dispatch
 
 
@@ -249,13 +252,13 @@ def _control(dispatch: Dispatch, acting_user, *, state: str, action: str, commen
 def dispatch_pause(*, issue, acting_user) -> Dispatch:
     """Stop a sending after the batches in flight (at most one batch per worker)."""
     with transaction.atomic():
-        dispatch = _dispatch_locked(issue, acting_user, _("pause"))
-        if dispatch.state != DispatchState.RUNNING:
-            raise WorkflowError(
-                _("The sending is %(state)s: only a running sending can be paused.")
-                % {"state": dispatch.get_state_display().lower()},
-                code="state",
-            )
+        dispatch = _dispatch_locked(
+            issue,
+            acting_user,
+            verb=_("pause"),
+            states={DispatchState.RUNNING},
+            refusal=_("The sending is %(state)s: only a running sending can be paused."),
+        )
         _control(dispatch, acting_user, state=DispatchState.PAUSED, action="pause_sending")
     return dispatch
 
@@ -263,13 +266,13 @@ def dispatch_pause(*, issue, acting_user) -> Dispatch:
 def dispatch_resume(*, issue, acting_user) -> Dispatch:
     """Go on with a paused sending where it stopped."""
     with transaction.atomic():
-        dispatch = _dispatch_locked(issue, acting_user, _("resume"))
-        if dispatch.state != DispatchState.PAUSED:
-            raise WorkflowError(
-                _("The sending is %(state)s: only a paused sending can be resumed.")
-                % {"state": dispatch.get_state_display().lower()},
-                code="state",
-            )
+        dispatch = _dispatch_locked(
+            issue,
+            acting_user,
+            verb=_("resume"),
+            states={DispatchState.PAUSED},
+            refusal=_("The sending is %(state)s: only a paused sending can be resumed."),
+        )
         _control(dispatch, acting_user, state=DispatchState.RUNNING, action="resume_sending")
         issue_id = dispatch.issue_id
         transaction.on_commit(lambda: dispatch_enqueue(issue_id=issue_id))
@@ -280,13 +283,13 @@ def dispatch_cancel(*, issue, acting_user) -> Dispatch:
     """Send no more of the issue: every delivery not yet sent is cancelled. Batches in flight
     finish (at most one per worker); then the issue counts as sent, to whoever got it."""
     with transaction.atomic():
-        dispatch = _dispatch_locked(issue, acting_user, _("cancel"))
-        if dispatch.state not in {DispatchState.RUNNING, DispatchState.PAUSED}:
-            raise WorkflowError(
-                _("The sending is %(state)s already.")
-                % {"state": dispatch.get_state_display().lower()},
-                code="state",
-            )
+        dispatch = _dispatch_locked(
+            issue,
+            acting_user,
+            verb=_("cancel"),
+            states={DispatchState.RUNNING, DispatchState.PAUSED},
+            refusal=_("The sending is %(state)s already."),
+        )
         cancelled = Delivery.objects.filter(
             issue_id=dispatch.issue_id, status=DeliveryStatus.PENDING
         ).update(status=DeliveryStatus.CANCELLED, next_attempt_at=None)

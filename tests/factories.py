@@ -104,3 +104,25 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     newsletter = factory.SubFactory(NewsletterFactory)
     status = "active"
     confirmed_at = factory.LazyFunction(_now)
+
+
+def published_issue(newsletter, readers: int):
+    """An issue of ``newsletter`` published to ``readers`` new subscribers, every delivery
+    pending: ``(issue, subscribers)``. Its batch tasks are queued once the transaction commits,
+    which a test's transaction never does: nothing is sent until the test sends it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from issues.scheduling import publish_due_issues
+
+    subscribers = [SubscriptionFactory(newsletter=newsletter).subscriber for _ in range(readers)]
+    story = StoryFactory(issue__newsletter=newsletter, headline="Kremlin view")
+    BlockFactory(story=story, text="What the sources said.")
+    issue = story.issue
+    Issue.objects.filter(pk=issue.pk).update(
+        status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)
+    )
+    assert publish_due_issues() == [issue.pk]
+    issue.refresh_from_db()
+    return issue, subscribers

@@ -14,7 +14,6 @@ from django.test import override_settings
 from django.utils import timezone
 
 from issues.models import Issue, IssueEvent
-from issues.scheduling import publish_due_issues
 from issues.services import WorkflowError
 from subscribers.batches import deliveries_claim, dispatch_run
 from subscribers.dispatch import (
@@ -27,7 +26,7 @@ from subscribers.dispatch import (
 from subscribers.models import Delivery, Dispatch, Subscriber, Suppression
 from subscribers.sending import SMTP_BACKEND, transport_close
 from subscribers.services import address_suppress, subscriber_erase, subscriber_unsubscribe_all
-from tests.factories import BlockFactory, StoryFactory, SubscriptionFactory
+from tests.factories import published_issue as published
 from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
@@ -52,19 +51,6 @@ def mail_server(smtp):
         yield inbox
         transport_close()
     transport_close()
-
-
-def published(newsletter, readers: int) -> tuple[Issue, list[Subscriber]]:
-    subscribers = [SubscriptionFactory(newsletter=newsletter).subscriber for _ in range(readers)]
-    story = StoryFactory(issue__newsletter=newsletter, headline="Kremlin view")
-    BlockFactory(story=story, text="What the sources said.")
-    issue = story.issue
-    Issue.objects.filter(pk=issue.pk).update(
-        status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)
-    )
-    assert publish_due_issues() == [issue.pk]
-    issue.refresh_from_db()
-    return issue, subscribers
 
 
 def statuses(issue) -> dict[str, int]:

@@ -2,35 +2,18 @@
 the rate, the failures and the mail server's answers), pause / resume / cancel for those who
 may, refusals for those who may not, and the numbers as JSON for the page's poller."""
 
-import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from issues.models import Issue
-from issues.scheduling import publish_due_issues
-from subscribers.models import Delivery, Dispatch, Subscriber
-from tests.factories import BlockFactory, StoryFactory, SubscriptionFactory, UserFactory
+from subscribers.models import Delivery, Dispatch
+from tests.factories import StoryFactory, UserFactory
+from tests.factories import published_issue as published
 
 pytestmark = pytest.mark.django_db
 S = Delivery.Status
-
-
-def published(newsletter, readers: int) -> tuple[Issue, list[Subscriber]]:
-    """An issue published to ``readers`` subscribers: every delivery pending. Its batch tasks
-    are queued after commit, which a test's transaction never reaches: nothing is sent."""
-    subscribers = [SubscriptionFactory(newsletter=newsletter).subscriber for _ in range(readers)]
-    story = StoryFactory(issue__newsletter=newsletter, headline="Kremlin view")
-    BlockFactory(story=story, text="What the sources said.")
-    issue = story.issue
-    Issue.objects.filter(pk=issue.pk).update(
-        status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)
-    )
-    assert publish_due_issues() == [issue.pk]
-    issue.refresh_from_db()
-    return issue, subscribers
 
 
 def settle(issue, status, count, answer="250 2.0.0 Message accepted for delivery"):
