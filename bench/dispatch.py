@@ -401,10 +401,10 @@ class Bench:
             (batches, "deliveries_claim", "claim"),
             (batches, "_skip_unwanted", "recheck"),
             (sending.SmtpTransport, "send", "smtp"),
-            (batches, "_settle", "settle"),
+            (batches._SentRecorder, "record", "record"),
+            (batches._SentRecorder, "settle", "wait"),
             (issue_email.IssueMailing, "personal", "personal"),
             (signing, "dumps", "sign"),
-            (issue_email, "reverse", "reverse"),
             (raw_message.RawIssueMessage, "render", "render"),
         ]
         try:
@@ -517,11 +517,11 @@ def run(args, bench: Bench) -> None:
 
 
 PROFILE_STEPS = {
-    "smtp": "SMTP: MAIL, RCPT, DATA, message (4 round trips)",
-    "settle": "record the outcome: UPDATE, commit (_settle)",
+    "smtp": "SMTP: envelope (pipelined if offered), message",
+    "record": "record the outcome (UPDATE, in a second thread)",
+    "wait": "wait for the last UPDATE's commit before a final dot",
     "personal": "personal links (IssueMailing.personal)",
     "sign": "  of which 2 signed tokens (signing.dumps)",
-    "reverse": "  of which 2 reverse()",
     "render": "message bytes (RawIssueMessage.render)",
     "claim": "claim a batch (deliveries_claim)",
     "recheck": "re-check a batch's subscribers (_skip_unwanted)",
@@ -532,7 +532,7 @@ def profile_print(bench: Bench, newsletter, floor: dict) -> None:
     modes = bench.profile(newsletter)
     per, calls, rate = {}, {}, {}
     for mode, (seconds, counts) in modes.items():
-        sent = max(counts["settle"], 1)
+        sent = max(counts["record"], 1)
         per[mode] = {key: value / sent * 1e6 for key, value in seconds.items()}
         top = [key for key, label in PROFILE_STEPS.items() if not label.startswith(" ")]
         per[mode]["other"] = per[mode]["total"] - sum(per[mode].get(key, 0.0) for key in top)
@@ -540,7 +540,7 @@ def profile_print(bench: Bench, newsletter, floor: dict) -> None:
     print()
     print(
         f"Where one message's time goes: dispatch_run in this process (no Celery), "
-        f"{calls['on']['settle'] + calls['off']['settle']:,} messages in batches alternating "
+        f"{calls['on']['record'] + calls['off']['record']:,} messages in batches alternating "
         f"synchronous_commit on ({rate['on']:,.0f} msg/s) and off ({rate['off']:,.0f} msg/s)"
     )
     header = f"{'step':<49} {'calls':>7} {'µs/msg':>7} {'share':>6} {'sync off':>9}"

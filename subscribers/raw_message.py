@@ -16,6 +16,7 @@ exactly like ``IssueMailing.message`` for the same subscriber; a test compares t
 
 import binascii
 import email.policy
+import re
 import secrets
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -35,10 +36,22 @@ CRLF = b"\r\n"
 
 
 def _qp(line: bytes) -> bytes:
-    # One line, no line break in it: trailing spaces become =20, a long line gets soft breaks
-    # ("=" and a newline, which binascii writes as LF when it has seen no CRLF), a leading dot
-    # stays (smtplib doubles it on the wire).
-    return binascii.b2a_qp(line, istext=True, header=False).replace(b"=\n", b"=\r\n")
+    """One line, quoted-printable and dot-stuffed as on the wire.
+
+    No line break in it: trailing spaces become =20, a long line gets soft breaks ("=" and a
+    newline, which binascii writes as LF when it has seen no CRLF). Every physical line that
+    starts with a dot gets a second one (RFC 5321 4.5.2; the server removes it).
+    """
+    encoded = binascii.b2a_qp(line, istext=True, header=False).replace(b"=\n", b"=\r\n")
+    return _LEADING_DOT.sub(b"..", encoded)
+
+
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def wire_unstuff(wire: bytes) -> bytes:
+    """The message a server stores from ``wire`` (for previews and tests)."""
+    return _LEADING_DOT.sub(b"", wire)
 
 
 class _Body:
@@ -78,7 +91,7 @@ class _Body:
 
 
 class RawIssueMessage:
-    """The issue's email for any subscriber, as bytes ready for ``smtplib.sendmail``."""
+    """The issue's email for any subscriber, as the bytes that follow SMTP's DATA command."""
 
     def __init__(self, mailing: IssueMailing):
         self.mailing = mailing
@@ -109,7 +122,8 @@ class RawIssueMessage:
         return self.mailing.personal(subscriber=subscriber)
 
     def render(self, personal: Personal) -> bytes:
-        """The whole message for one subscriber."""
+        """The whole message for one subscriber, dot-stuffed, ending in CRLF: what goes after
+        DATA (followed by the final "." line). ``wire_unstuff`` gives the stored message."""
         date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
         # Header values here are ASCII: addresses are stored with an ASCII domain and a
         # dot-atom local part, and the links are URLs. List-Unsubscribe folds after its comma.

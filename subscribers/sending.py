@@ -18,6 +18,7 @@ Each send ends in one of:
 import contextlib
 import dataclasses
 import smtplib
+import socket
 import time
 
 from django.conf import settings
@@ -78,6 +79,9 @@ class SmtpTransport:
             self.backend = get_connection(SMTP_BACKEND, fail_silently=False)
             try:
                 self.backend.open()
+                # A message's data and its final "." go in two writes: without this, the
+                # second would wait for the server's delayed ACK of the first (Nagle).
+                self.backend.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self.backend.connection.ehlo_or_helo_if_needed()
             except (smtplib.SMTPException, OSError) as error:
                 self.close()
@@ -92,35 +96,78 @@ class SmtpTransport:
                 self.backend.close()
             self.backend = None
 
-    def send(self, *, sender: str, recipient: str, raw: bytes) -> Accepted:
+    def send(self, *, sender: str, recipient: str, wire: bytes, before_final_dot) -> Accepted:
+        """One SMTP transaction. ``wire`` is the message dot-stuffed, ending in CRLF.
+
+        ``before_final_dot`` is called after the message's data is sent and before the "."
+        line that ends it: until then the server keeps nothing. If it raises, the transaction
+        is abandoned (the connection closed, so the server discards the message).
+
+        When the server offers PIPELINING (RFC 2920; Postfix and most others do), MAIL, RCPT
+        and DATA go in one write and their three replies are read together: one round trip
+        instead of three. Otherwise each command waits for its reply.
+        """
         connection = self._connection()
-        stage = "mail"
+        envelope = (
+            f"MAIL FROM:{smtplib.quoteaddr(sender)}",
+            f"RCPT TO:{smtplib.quoteaddr(recipient)}",
+            "DATA",
+        )
+        stage = "envelope"
         try:
-            code, message = connection.mail(sender)
-            if code != 250:
-                self._reset(connection)
-                # The server refuses our sender: true of every message, not of this recipient.
-                raise TransportDown(f"sender refused: {_answer(code, message)}")
-            stage = "rcpt"
-            code, message = connection.rcpt(recipient)
-            if code not in (250, 251):
-                self._reset(connection)
-                self._refuse(code, message, hard_bounce=code >= 500)
-            stage = "data"
-            code, message = connection.data(raw)
-        except smtplib.SMTPResponseException as error:
-            # data() raises for a refused DATA command (before the message was sent).
-            self._reset(connection)
-            self._refuse(error.smtp_code, error.smtp_error)
+            if connection.has_extn("pipelining"):
+                connection.send("".join(f"{command}\r\n" for command in envelope))
+                replies = [connection.getreply() for _command in envelope]
+            else:
+                replies = []
+                for command in envelope:
+                    connection.putcmd(command)
+                    replies.append(connection.getreply())
+                    if replies[-1][0] >= 400:
+                        break
+            self._check_envelope(connection, replies)
+            connection.send(wire)
+            try:
+                before_final_dot()
+            except BaseException:
+                self.close()
+                raise
+            stage = "end"
+            connection.send(b".\r\n")
+            code, message = connection.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self.close()
+            # Lost after the final ".": the server may have kept the message.
             raise TransportDown(
-                f"connection lost: {error!r}"[:500], in_doubt=stage == "data"
+                f"connection lost: {error!r}"[:500], in_doubt=stage == "end"
             ) from error
         if code != 250:
-            self._reset(connection)
+            # The server refused the message itself; the transaction is over either way.
             self._refuse(code, message)
         return Accepted(_answer(code, message))
+
+    def _check_envelope(self, connection: smtplib.SMTP, replies) -> None:
+        """Raise for a refused MAIL, RCPT or DATA, leaving the connection ready for the next
+        message."""
+        (mail, mail_answer), *rest = replies
+        rcpt, rcpt_answer = rest[0] if rest else (0, b"")
+        data, data_answer = rest[1] if len(rest) > 1 else (0, b"")
+        if mail == 250 and rcpt in (250, 251) and data == 354:
+            return
+        if data == 354:
+            # Pipelined: the server took DATA although MAIL or RCPT failed (it should not).
+            # An empty message ends it; RSET then discards it.
+            connection.send(b".\r\n")
+            connection.getreply()
+        self._reset(connection)
+        if mail != 250:
+            if mail == 421:
+                self._refuse(mail, mail_answer)
+            # The server refuses our sender: true of every message, not of this recipient.
+            raise TransportDown(f"sender refused: {_answer(mail, mail_answer)}")
+        if rcpt not in (250, 251):
+            self._refuse(rcpt, rcpt_answer, hard_bounce=rcpt >= 500)
+        self._refuse(data, data_answer)
 
     def _refuse(self, code: int, message, *, hard_bounce: bool = False):
         if code == 421:

@@ -108,9 +108,10 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
 
 def published_issue(newsletter, readers: int):
     """An issue of ``newsletter`` published to ``readers`` new subscribers, every delivery
-    pending: ``(issue, subscribers)``. Its batch tasks are queued once the transaction commits,
-    which a test's transaction never does: nothing is sent until the test sends it."""
+    pending: ``(issue, subscribers)``. No batch task is queued: nothing is sent until the test
+    sends it."""
     import datetime as dt
+    from unittest import mock
 
     from django.utils import timezone
 
@@ -123,6 +124,7 @@ def published_issue(newsletter, readers: int):
     Issue.objects.filter(pk=issue.pk).update(
         status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)
     )
-    assert publish_due_issues() == [issue.pk]
+    with mock.patch("subscribers.dispatch.dispatch_enqueue"):
+        assert publish_due_issues() == [issue.pk]
     issue.refresh_from_db()
     return issue, subscribers

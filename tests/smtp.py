@@ -14,14 +14,22 @@ class Inbox:
 
     ``refuse`` maps a recipient address to the reply its RCPT gets instead of 250 (say
     "550 5.1.1 No such user"); ``peers`` holds the client address of every connection that
-    sent a message.
+    sent a message. ``pipelining``: whether EHLO offers PIPELINING (RFC 2920), as Postfix and
+    most servers do; aiosmtpd reads pipelined commands either way.
     """
 
     def __init__(self):
         self.messages = []
         self.refuse = {}
         self.peers = set()
+        self.pipelining = True
         self.changed = threading.Condition()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

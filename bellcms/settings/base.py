@@ -207,7 +207,7 @@ SUBSCRIBERS_IMPORT_MAX_BYTES = env.int("SUBSCRIBERS_IMPORT_MAX_BYTES", default=2
 # Dispatch of issues (docs/dispatch.md).
 # Deliveries a batch task claims at a time, and how long its claim (lease) holds: a worker
 # renews it while it sends; the rows of a worker that died are claimed again once it ran out.
-DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=100)
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=250)
 DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=300)
 # Batch tasks queued per issue: how many worker processes may share one sending.
 DISPATCH_TASKS_PER_ISSUE = env.int("DISPATCH_TASKS_PER_ISSUE", default=4)

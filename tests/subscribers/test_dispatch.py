@@ -7,6 +7,7 @@ mail server waited out, a dead worker's batch recovered, editors' pause / resume
 import datetime as dt
 import io
 import json
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -26,10 +27,13 @@ from subscribers.dispatch import (
 from subscribers.models import Delivery, Dispatch, Subscriber, Suppression
 from subscribers.sending import SMTP_BACKEND, transport_close
 from subscribers.services import address_suppress, subscriber_erase, subscriber_unsubscribe_all
+from tests.factories import BlockFactory
 from tests.factories import published_issue as published
 from tests.processes import free_port
 
-pytestmark = pytest.mark.django_db
+# Transactional: on PostgreSQL each sent message is recorded from a second connection, which
+# sees only committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
 S = Delivery.Status
 
 
@@ -57,8 +61,13 @@ def statuses(issue) -> dict[str, int]:
     return {k: v for k, v in dispatch_progress(issue_id=issue.pk).counts.items() if v}
 
 
-def test_every_subscriber_gets_the_issue_once_over_one_connection(mail_server, newsletter):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_every_subscriber_gets_the_issue_once_over_one_connection(
+    mail_server, newsletter, pipelining
+):
+    mail_server.pipelining = pipelining
     issue, subscribers = published(newsletter, 130)
+    BlockFactory(story=issue.stories.get(), text=".NET readers, a line that starts with a dot.")
 
     outcome = dispatch_run(issue_id=issue.pk)
 
@@ -70,6 +79,8 @@ def test_every_subscriber_gets_the_issue_once_over_one_connection(mail_server, n
     finish = IssueEvent.objects.get(issue=issue, action="finish")
     assert finish.comment == "130 sent"
     by_address = {message["To"]: message for _, message in mail_server.messages}
+    text = by_address[subscribers[0].email].get_body(("plain",)).get_content()
+    assert "\n.NET readers, a line that starts with a dot." in text
     for delivery in Delivery.objects.filter(issue=issue).select_related("subscriber"):
         assert delivery.status == S.SENT and delivery.attempts == 1
         assert delivery.sent_at is not None and delivery.claim is None
@@ -102,7 +113,9 @@ def test_who_leaves_after_the_snapshot_is_skipped(mail_server, newsletter):
     assert Delivery.objects.filter(issue=issue, subscriber=None, status=S.SKIPPED).count() == 1
 
 
-def test_refusals_permanent_fail_and_suppress_temporary_retry(mail_server, newsletter):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_refusals_permanent_fail_and_suppress_temporary_retry(mail_server, newsletter, pipelining):
+    mail_server.pipelining = pipelining
     issue, (unknown, greylisted, *others) = published(newsletter, 5)
     mail_server.refuse[unknown.email] = "550 5.1.1 No such user"
     mail_server.refuse[greylisted.email] = "451 4.7.1 Greylisted, try again later"
@@ -198,7 +211,9 @@ def test_editors_pause_resume_and_cancel(mail_server, newsletter, editor, journa
     with pytest.raises(WorkflowError, match="only a running sending can be paused"):
         dispatch_pause(issue=issue, acting_user=editor)
 
-    dispatch_resume(issue=issue, acting_user=editor)
+    with mock.patch("subscribers.dispatch.dispatch_enqueue") as enqueue:
+        dispatch_resume(issue=issue, acting_user=editor)
+    enqueue.assert_called_once_with(issue_id=issue.pk)
     # One batch goes out (the task's time is up after it), then the editor cancels.
     with override_settings(DISPATCH_BATCH_SIZE=80):
         assert dispatch_run(issue_id=issue.pk, seconds=0.001).again_in == 0
@@ -259,8 +274,8 @@ def test_a_worker_that_stalled_past_its_lease_stops_and_flags_the_row(
     issue, _ = published(newsletter, 5)
     real_send = batches._Sender.send
 
-    def send_then_lose_the_batch(self, row):
-        sent = real_send(self, row)
+    def send_then_lose_the_batch(self, row, **kwargs):
+        sent = real_send(self, row, **kwargs)
         # Meanwhile the lease ran out and another worker took this batch over.
         Delivery.objects.filter(claim__isnull=False).update(claim=uuid.uuid4())
         return sent

@@ -9,7 +9,7 @@ import pytest
 
 from issues.rendering import issue_render
 from subscribers.issue_email import issue_mailing_prepare
-from subscribers.raw_message import RawIssueMessage
+from subscribers.raw_message import RawIssueMessage, wire_unstuff
 from tests.factories import BlockFactory, StoryFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +26,14 @@ def mailing(newsletter):
         issue__newsletter=newsletter, headline="Путин и Трамп: чего ждать — and a long headline"
     )
     BlockFactory(story=story, text="Line with trailing spaces   \nand a . dot line\n" + "x" * 300)
+    BlockFactory(story=story, text=".NET and .. two dots start this paragraph")
     BlockFactory(story=story, text="Кремль ждёт. " * 40)
     return issue_mailing_prepare(rendered=issue_render(issue=story.issue), issue=story.issue)
 
 
-def parse(raw: bytes):
-    return email.message_from_bytes(raw, policy=email.policy.default)
+def parse(wire: bytes):
+    # As a server stores it: one leading dot of each dot-stuffed line removed.
+    return email.message_from_bytes(wire_unstuff(wire), policy=email.policy.default)
 
 
 def test_raw_message_reads_like_the_django_message(mailing, newsletter):
@@ -40,7 +42,10 @@ def test_raw_message_reads_like_the_django_message(mailing, newsletter):
     raw = raw_message.render(raw_message.personal(subscriber=subscriber))
     ours = parse(raw)
     # As Django's SMTP backend puts it on the wire.
-    django = parse(mailing.message(subscriber=subscriber).message().as_bytes(linesep="\r\n"))
+    django = email.message_from_bytes(
+        mailing.message(subscriber=subscriber).message().as_bytes(linesep="\r\n"),
+        policy=email.policy.default,
+    )
 
     assert not ours.defects
     for name in SAME_HEADERS:
@@ -60,6 +65,9 @@ def test_raw_message_reads_like_the_django_message(mailing, newsletter):
     assert raw.isascii()
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     assert raw_message.from_address == newsletter.sender_email
+    # Dot-stuffed: the paragraph that starts with a dot has two on the wire, one stored.
+    assert b"\r\n..NET and" in raw
+    assert ".NET and .. two dots" in ours.get_body(("plain",)).get_content()
 
 
 def test_raw_message_differs_only_in_personal_parts(mailing, newsletter):
