@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from issues.models import Issue, IssueStatus
 
-from .addresses import suppression_hash
+from .addresses import suppression_hash_normalised
 from .dispatch import dispatch_finish_if_done
 from .models import (
     Delivery,
@@ -275,7 +275,9 @@ class _SubscriberRef:
 
 def _skip_unwanted(rows: list[Claimed]) -> list[Claimed]:
     """Skip the rows whose subscriber left since the snapshot; return the others."""
-    hashes = {row.pk: suppression_hash(row.email) for row in rows if row.email}
+    # Stored addresses are in normal form (every path that writes one normalises it), so the
+    # hash needs no second parse.
+    hashes = {row.pk: suppression_hash_normalised(row.email) for row in rows if row.email}
     suppressed = set(
         Suppression.objects.filter(address_hash__in=hashes.values()).values_list(
             "address_hash", flat=True

@@ -108,11 +108,9 @@ class SmtpTransport:
         instead of three. Otherwise each command waits for its reply.
         """
         connection = self._connection()
-        envelope = (
-            f"MAIL FROM:{smtplib.quoteaddr(sender)}",
-            f"RCPT TO:{smtplib.quoteaddr(recipient)}",
-            "DATA",
-        )
+        # Both addresses are plain addr-specs (stored normalised, validated): no parsing needed
+        # to put them in angle brackets, as smtplib.quoteaddr would for each message.
+        envelope = (f"MAIL FROM:<{sender}>", f"RCPT TO:<{recipient}>", "DATA")
         stage = "envelope"
         try:
             if connection.has_extn("pipelining"):
