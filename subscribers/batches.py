@@ -23,7 +23,7 @@ from django.utils import timezone
 from issues.models import Issue, IssueStatus
 
 from .addresses import suppression_hash_normalised
-from .dispatch import dispatch_finish_if_done
+from .dispatch import dispatch_finish_if_done, in_flight_flag, pending_due
 from .models import (
     Delivery,
     DeliveryStatus,
@@ -78,18 +78,14 @@ def leases_recover(*, issue_id: int, now) -> int:
     )
     if not expired:
         return 0
-    in_flight = {}
-    for pk, claim in expired:
-        in_flight.setdefault(claim, pk)
-    Delivery.objects.filter(pk__in=in_flight.values()).update(in_flight_at_crash=True)
-    Delivery.objects.filter(pk__in=[pk for pk, _ in expired]).update(
+    Delivery.objects.filter(pk__in=in_flight_flag(expired)).update(
         status=DeliveryStatus.PENDING, claim=None, claimed_until=None
     )
     logger.warning(
         "Issue %s: %d deliveries of %d dead batch(es) back to pending.",
         issue_id,
         len(expired),
-        len(in_flight),
+        len({claim for _pk, claim in expired}),
     )
     return len(expired)
 
@@ -102,9 +98,8 @@ def deliveries_claim(
     claim = uuid.uuid4()
     with transaction.atomic():
         leases_recover(issue_id=issue_id, now=now)
-        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
         pks = list(
-            Delivery.objects.filter(due, issue_id=issue_id, status=DeliveryStatus.PENDING)
+            Delivery.objects.filter(pending_due(now), issue_id=issue_id)
             .order_by("pk")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[: size or settings.DISPATCH_BATCH_SIZE]
@@ -176,8 +171,8 @@ class _SentRecorder:
             "claim = NULL, claimed_until = NULL WHERE id = %s AND claim = %s"
         )
         self.claim = Delivery._meta.get_field("claim").get_db_prep_value(claim, connection)
-        self.threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.executor = ThreadPoolExecutor(max_workers=1) if self.threaded else None
+        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.executor = ThreadPoolExecutor(max_workers=1) if threaded else None
         self.pending = None
 
     def _write(self, params: list) -> bool:

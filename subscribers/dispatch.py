@@ -116,6 +116,24 @@ def dispatch_enqueue(*, issue_id: int, tasks: int | None = None) -> None:
         send_issue.delay(issue_id)
 
 
+def pending_due(now) -> Q:
+    """Deliveries waiting to be sent whose retry time, if any, has come."""
+    return Q(status=DeliveryStatus.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def in_flight_flag(expired) -> list[int]:
+    """Of rows claimed by batches whose worker died, ``(pk, claim)`` in id order, mark each
+    batch's lowest: a batch is sent in id order and each row recorded as the server answers,
+    so that is the only one that can have been in flight. Returns every pk given."""
+    first_of_claim = {}
+    for pk, claim in expired:
+        first_of_claim.setdefault(claim, pk)
+    Delivery.objects.filter(pk__in=first_of_claim.values()).update(in_flight_at_crash=True)
+    return [pk for pk, _claim in expired]
+
+
 def dispatch_counts(*, issue_id: int) -> dict[str, int]:
     """Deliveries of an issue by status, every status present (0 when none)."""
     found = Counter(
@@ -142,16 +160,15 @@ def _cancelled_leftovers(issue_id: int) -> None:
     batch in flight (a temporary refusal, the mail server lost), or claimed by a worker that
     died (no claim comes to recover them any more). They are cancelled too; of a dead batch,
     the row that may have been in flight keeps that mark."""
-    now = timezone.now()
-    expired = Delivery.objects.filter(
-        issue_id=issue_id, status=DeliveryStatus.CLAIMED, claimed_until__lt=now
+    expired = in_flight_flag(
+        Delivery.objects.filter(
+            issue_id=issue_id, status=DeliveryStatus.CLAIMED, claimed_until__lt=timezone.now()
+        )
+        .order_by("pk")
+        .values_list("pk", "claim")
     )
-    first_of_claim = {}
-    for pk, claim in expired.order_by("pk").values_list("pk", "claim"):
-        first_of_claim.setdefault(claim, pk)
-    Delivery.objects.filter(pk__in=first_of_claim.values()).update(in_flight_at_crash=True)
     Delivery.objects.filter(
-        Q(status=DeliveryStatus.PENDING) | Q(pk__in=expired.values("pk")), issue_id=issue_id
+        Q(status=DeliveryStatus.PENDING) | Q(pk__in=expired), issue_id=issue_id
     ).update(status=DeliveryStatus.CANCELLED, claim=None, claimed_until=None, next_attempt_at=None)
 
 
@@ -199,9 +216,7 @@ def dispatch_wake_quiet(now=None) -> list[int]:
             seconds=settings.DISPATCH_QUIET_SECONDS
         ):
             continue
-        due = Q(status=DeliveryStatus.PENDING) & (
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        ) | Q(status=DeliveryStatus.CLAIMED, claimed_until__lt=now)
+        due = pending_due(now) | Q(status=DeliveryStatus.CLAIMED, claimed_until__lt=now)
         if Delivery.objects.filter(due, issue_id=dispatch.issue_id).exists():
             dispatch_enqueue(issue_id=dispatch.issue_id)
             woken.append(dispatch.issue_id)
@@ -302,6 +317,16 @@ def dispatch_cancel(*, issue, acting_user) -> Dispatch:
         )
     dispatch_finish_if_done(issue_id=dispatch.issue_id)
     return dispatch
+
+
+def duration_words(seconds: float) -> str:
+    """“45 s”, “3 min 20 s”, “2 h 5 min”: a time left, for the sending page and the command."""
+    seconds = round(seconds)
+    if seconds < 120:
+        return _("%(s)d s") % {"s": seconds}
+    if seconds < 7200:
+        return _("%(m)d min %(s)d s") % {"m": seconds // 60, "s": seconds % 60}
+    return _("%(h)d h %(m)d min") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
 
 
 # What editors and operators see ------------------------------------------------------------------

@@ -31,6 +31,7 @@ from .dispatch import (
     dispatch_pause,
     dispatch_progress,
     dispatch_resume,
+    duration_words,
 )
 from .models import Delivery, DeliveryStatus, DispatchState
 
@@ -79,15 +80,6 @@ STATUS_ROWS = (
 
 def _number(value: int) -> str:
     return number_format(value, force_grouping=True)
-
-
-def duration_words(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 120:
-        return _("%(s)d s") % {"s": seconds}
-    if seconds < 7200:
-        return _("%(m)d min %(s)d s") % {"m": seconds // 60, "s": seconds % 60}
-    return _("%(h)d h %(m)d min") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
 
 
 def _rate_text(progress: Progress) -> str:

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from issues.models import Issue
-from subscribers.dispatch import dispatch_progress
+from subscribers.dispatch import dispatch_progress, duration_words
 from subscribers.models import Delivery, DeliveryStatus
 
 LABELS = {
@@ -17,15 +17,6 @@ LABELS = {
     DeliveryStatus.PENDING: "pending",
     DeliveryStatus.CLAIMED: "claimed (being sent)",
 }
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 class Command(BaseCommand):
@@ -107,7 +98,7 @@ class Command(BaseCommand):
             over = "over the last minute" if progress.open else "from first to last"
             write(
                 f"  {progress.rate:,.0f} messages/s {over}"
-                + (f"; about {_duration(left)} left" if left else "")
+                + (f"; about {duration_words(left)} left" if left else "")
             )
         if progress.lag_seconds is not None:
             write(f"  first message accepted {progress.lag_seconds:.1f} s after the scheduled time")
