@@ -518,7 +518,7 @@ def run(args, bench: Bench) -> None:
 
 PROFILE_STEPS = {
     "smtp": "SMTP: envelope (pipelined if offered), message",
-    "record": "record the outcome (UPDATE, in a second thread)",
+    "record": "record the outcome (UPDATE sent, answer not awaited)",
     "wait": "wait for the last UPDATE's commit before a final dot",
     "personal": "personal links (IssueMailing.personal)",
     "sign": "  of which 2 signed tokens (signing.dumps)",

@@ -12,9 +12,9 @@ import dataclasses
 import logging
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Min, OuterRef, Q, Subquery
@@ -155,63 +155,96 @@ class _SentRecorder:
     """Records each sent message in its own committed UPDATE, without making the next message
     wait for it, and still with at most one message sent and not recorded at any moment.
 
-    On PostgreSQL the UPDATE runs in a thread of its own (with its own connection) while the
-    next message's envelope and body go to the mail server; only that message's final "."
-    (the moment the server takes responsibility for it) waits for the commit: ``settle``. On
-    SQLite (no network, one writer) each UPDATE runs at once. The statement is written in SQL
-    once: it is the one dispatch runs per message, and building the ORM's UPDATE would cost
-    about as much as running it.
+    On PostgreSQL the UPDATE goes out on the connection without waiting for its answer (libpq's
+    asynchronous query; in autocommit the server commits it on its own) while the next
+    message's envelope and body go to the mail server; only that message's final "." (the
+    moment the server takes responsibility for it) waits for the answer: ``settle``. One
+    thread, one connection: nothing else may use the connection until ``settle``, which every
+    path of a batch calls first. On SQLite (no network, one writer) each UPDATE runs at once.
+    The statement is written in SQL once: it is the one dispatch runs per message, and
+    building the ORM's UPDATE would cost about as much as running it.
     """
+
+    COLUMNS = ["status", "attempts", "message_id", "smtp_response", "sent_at"]
 
     def __init__(self, claim: uuid.UUID):
         quote = connection.ops.quote_name
-        self.sql = (
-            f"UPDATE {quote(Delivery._meta.db_table)} SET status = %s, attempts = %s, "  # noqa: S608
-            "message_id = %s, smtp_response = %s, sent_at = %s, next_attempt_at = NULL, "
-            "claim = NULL, claimed_until = NULL WHERE id = %s AND claim = %s"
-        )
-        self.claim = Delivery._meta.get_field("claim").get_db_prep_value(claim, connection)
-        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.executor = ThreadPoolExecutor(max_workers=1) if threaded else None
-        self.pending = None
+        self.overlapped = connection.vendor == "postgresql" and not connection.in_atomic_block
 
-    def _write(self, params: list) -> bool:
-        # On PostgreSQL, the driver's own cursor: psycopg prepares the statement after a few
-        # runs, and Django's wrapper would add a tenth to each message's cost. Autocommit.
-        connection.ensure_connection()
-        raw = connection.vendor == "postgresql"
-        with connection.connection.cursor() if raw else connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            return cursor.rowcount == 1
+        def sql(placeholder):
+            assignments = ", ".join(
+                f"{column} = {placeholder(number)}" for number, column in enumerate(self.COLUMNS, 1)
+            )
+            return (
+                f"UPDATE {quote(Delivery._meta.db_table)} SET {assignments}, "  # noqa: S608
+                "next_attempt_at = NULL, claim = NULL, claimed_until = NULL "
+                f"WHERE id = {placeholder(len(self.COLUMNS) + 1)} "
+                f"AND claim = {placeholder(len(self.COLUMNS) + 2)}"
+            )
+
+        if self.overlapped:
+            # libpq's own placeholders and text parameters: the server infers each one's type
+            # from its column.
+            self.sql = sql(lambda number: f"${number}").encode()
+            self.claim = str(claim)
+        else:
+            self.sql = sql(lambda _number: "%s")
+            self.claim = Delivery._meta.get_field("claim").get_db_prep_value(claim, connection)
+        self.pending = None
 
     def record(self, row: Claimed, *, attempts: int, message_id: str, answer: str) -> None:
         """Record ``row`` as sent (raising ``_RowLost`` at once or at the next ``settle``)."""
         status = DeliveryStatus.UNCERTAIN if row.in_flight_at_crash else DeliveryStatus.SENT
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        params = [status, attempts, message_id, answer, now, row.pk, self.claim]
-        if self.executor is None:
-            if not self._write(params):
-                raise _RowLost(row.pk)
+        now = timezone.now()
+        if self.overlapped:
+            params = (status, attempts, message_id, answer, now.isoformat(), row.pk, self.claim)
+            connection.ensure_connection()
+            with connection.wrap_database_errors:
+                connection.connection.pgconn.send_query_params(
+                    self.sql, [str(param).encode() for param in params]
+                )
+            self.pending = row.pk
             return
-        self.pending = (row.pk, self.executor.submit(self._write, params))
+        now = connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                self.sql, [status, attempts, message_id, answer, now, row.pk, self.claim]
+            )
+            if cursor.rowcount != 1:
+                raise _RowLost(row.pk)
 
     def settle(self) -> None:
         """Wait until the last recorded row is committed; ``_RowLost`` if it could not be."""
-        if self.pending is not None:
-            pk, future = self.pending
-            self.pending = None
-            if not future.result():
-                raise _RowLost(pk)
+        if self.pending is None:
+            return
+        pk, self.pending = self.pending, None
+        pgconn = connection.connection.pgconn
+        with connection.wrap_database_errors:
+            results = []
+            while (result := pgconn.get_result()) is not None:
+                results.append(result)
+            # One result, or an error (a lost connection adds a second one).
+            for result in results:
+                if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                    raise _result_error(result)
+            if not results:
+                raise psycopg.OperationalError(pgconn.get_error_message())
+        if results[0].command_tuples != 1:
+            raise _RowLost(pk)
 
     def close(self) -> None:
-        if self.executor is not None:
-            try:
-                self.settle()
-            finally:
-                # The thread's connection goes with it (looked up in that thread: connections
-                # are per thread).
-                self.executor.submit(lambda: connection.close()).result()
-                self.executor.shutdown()
+        self.settle()
+
+
+def _result_error(result) -> psycopg.Error:
+    """The psycopg exception for a failed asynchronous query's result (Django's
+    ``wrap_database_errors`` then turns it into its own, as for any query)."""
+    sqlstate = (result.error_field(psycopg.pq.DiagnosticField.SQLSTATE) or b"").decode()
+    try:
+        kind = psycopg.errors.lookup(sqlstate)
+    except KeyError:
+        kind = psycopg.DatabaseError
+    return kind(result.get_error_message())
 
 
 def _sent_after_losing_the_row(pk: int) -> None:

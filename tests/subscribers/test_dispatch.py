@@ -31,8 +31,8 @@ from tests.factories import BlockFactory
 from tests.factories import published_issue as published
 from tests.processes import free_port
 
-# Transactional: on PostgreSQL each sent message is recorded from a second connection, which
-# sees only committed rows.
+# Transactional: on PostgreSQL each sent message's record is committed on its own, outside any
+# transaction, while the next message goes out.
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Delivery.Status
 
@@ -262,6 +262,49 @@ def test_the_scheduler_wakes_a_quiet_sending_and_finishes_a_done_one(newsletter)
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
     assert dispatch_wake_quiet() == []
+
+
+def test_a_database_lost_mid_batch_stops_it_and_its_unrecorded_message_is_marked(
+    mail_server, newsletter, monkeypatch
+):
+    import psycopg
+    from django.db import OperationalError, connection
+
+    from subscribers import batches
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the record overlapping the next message is PostgreSQL's (SQLite is local)")
+    issue, subscribers = published(newsletter, 6)
+    real_send = batches._Sender.send
+    sent = []
+
+    def send_and_lose_the_database_after_the_third(self, row, **kwargs):
+        accepted = real_send(self, row, **kwargs)
+        sent.append(row.pk)
+        if len(sent) == 3:
+            # The server goes away (restarted, failed over) with this message's record unsent.
+            pid = connection.connection.info.backend_pid
+            with psycopg.connect(**connection.get_connection_params()) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return accepted
+
+    monkeypatch.setattr(batches._Sender, "send", send_and_lose_the_database_after_the_third)
+    with pytest.raises(OperationalError):
+        dispatch_run(issue_id=issue.pk)
+    connection.close()
+    monkeypatch.setattr(batches._Sender, "send", real_send)
+
+    # Two recorded; the third went out unrecorded and nothing after it.
+    assert len(mail_server.recipients()) == 3
+    assert statuses(issue) == {S.SENT: 2, S.CLAIMED: 4}
+    # The batch's lease runs out; the next task sends the rest, the third again, marked.
+    Delivery.objects.filter(issue=issue, status=S.CLAIMED).update(claimed_until=timezone.now())
+    assert dispatch_run(issue_id=issue.pk).again_in is None
+    assert statuses(issue) == {S.SENT: 5, S.UNCERTAIN: 1}
+    assert Delivery.objects.get(pk=sent[2]).status == S.UNCERTAIN
+    assert sorted(mail_server.recipients()) == sorted(
+        [s.email for s in subscribers] + [Delivery.objects.get(pk=sent[2]).subscriber.email]
+    )
 
 
 def test_a_worker_that_stalled_past_its_lease_stops_and_flags_the_row(
