@@ -114,9 +114,13 @@ def deliveries_claim(
             claimed_until=now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
         )
         Dispatch.objects.filter(issue_id=issue_id).update(last_active_at=now)
-    subscription = Subscription.objects.filter(
-        subscriber=OuterRef("subscriber"), newsletter_id=newsletter_id
-    ).values("status")[:1]
+    # Unordered (the model's default order would join two more tables): a subscriber has one
+    # subscription per newsletter.
+    subscription = (
+        Subscription.objects.filter(subscriber=OuterRef("subscriber"), newsletter_id=newsletter_id)
+        .order_by()
+        .values("status")[:1]
+    )
     rows = (
         Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED)
         .order_by("pk")

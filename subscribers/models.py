@@ -358,8 +358,13 @@ class Delivery(models.Model):
         ]
         # Claims take an issue's pending rows in id order, LIMIT a batch: the index gives them
         # in that order, so a claim reads a batch, not the whole audience.
+        # A batch's rows are found by its claim (read, renewed, released); only rows in a batch
+        # have one, so that index holds the batches in flight, not every delivery ever made.
         indexes = [
-            models.Index(fields=["issue", "status", "id"], name="delivery_issue_status_id_idx")
+            models.Index(fields=["issue", "status", "id"], name="delivery_issue_status_id_idx"),
+            models.Index(
+                fields=["claim"], condition=Q(claim__isnull=False), name="delivery_claim_idx"
+            ),
         ]
 
     def __str__(self):
