@@ -14,7 +14,7 @@ in this process (``dispatch_run``, no Celery).
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth), Redis on 127.0.0.1:6379 (db 14,
 a queue of this run's own) and /usr/sbin/smtp-sink (Debian package postfix; the mail server
 itself is not started). Runs on a throw-away database, bellcms_bench_<pid>, dropped at the end.
-Prints figures; it asserts nothing. The default run takes about 8 minutes on 2 CPUs at 800-900
+Prints figures; it asserts nothing. The default run takes about 4 minutes on 2 CPUs at 1 300-1 700
 messages per second, most of it sending to 200 000 subscribers; for a quick look:
 ``--subscribers 2000 --rss 1000 5000``.
 """
