@@ -8,8 +8,10 @@ recording each outcome as soon as the server answers. A worker that dies leaves 
 once their lease has run out the next claim puts them back to pending (``leases_recover``).
 """
 
+import contextlib
 import dataclasses
 import logging
+import select
 import time
 import uuid
 from datetime import timedelta
@@ -173,7 +175,12 @@ class _SentRecorder:
 
     def __init__(self, claim: uuid.UUID):
         quote = connection.ops.quote_name
-        self.overlapped = connection.vendor == "postgresql" and not connection.in_atomic_block
+        # Outside any transaction only: there, the server commits each statement by itself.
+        self.overlapped = (
+            connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+            and connection.get_autocommit()
+        )
 
         def sql(placeholder):
             assignments = ", ".join(
@@ -203,11 +210,12 @@ class _SentRecorder:
         if self.overlapped:
             params = (status, attempts, message_id, answer, now.isoformat(), row.pk, self.claim)
             connection.ensure_connection()
-            with connection.wrap_database_errors:
-                connection.connection.pgconn.send_query_params(
-                    self.sql, [str(param).encode() for param in params]
-                )
+            pgconn = connection.connection.pgconn
+            # Pending before it is sent: interrupted in between, the connection is not reused.
             self.pending = row.pk
+            with connection.wrap_database_errors:
+                pgconn.send_query_params(self.sql, [str(param).encode() for param in params])
+                pgconn.flush()
             return
         now = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor:
@@ -221,34 +229,58 @@ class _SentRecorder:
         """Wait until the last recorded row is committed; ``_RowLost`` if it could not be."""
         if self.pending is None:
             return
+        try:
+            with connection.wrap_database_errors:
+                result = _result(connection.connection.pgconn)
+        except BaseException:
+            # The connection failed, the statement did, or the wait was interrupted (a worker
+            # shutting down): whether the row was recorded is the server's to say, and the
+            # connection may still have the statement in flight, so it is not used again. The
+            # row is either recorded or still claimed, and then recovered like a dead batch's.
+            self.pending = None
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
         pk, self.pending = self.pending, None
-        pgconn = connection.connection.pgconn
-        with connection.wrap_database_errors:
-            results = []
-            while (result := pgconn.get_result()) is not None:
-                results.append(result)
-            # One result, or an error (a lost connection adds a second one).
-            for result in results:
-                if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
-                    raise _result_error(result)
-            if not results:
-                raise psycopg.OperationalError(pgconn.get_error_message())
-        if results[0].command_tuples != 1:
+        if result.command_tuples != 1:
             raise _RowLost(pk)
 
     def close(self) -> None:
-        self.settle()
+        """Settle the last record: the batch is over, so a row lost meanwhile is flagged here."""
+        try:
+            self.settle()
+        except _RowLost as lost:
+            _sent_after_losing_the_row(lost.pk)
 
 
-def _result_error(result) -> psycopg.Error:
-    """The psycopg exception for a failed asynchronous query's result (Django's
-    ``wrap_database_errors`` then turns it into its own, as for any query)."""
-    sqlstate = (result.error_field(psycopg.pq.DiagnosticField.SQLSTATE) or b"").decode()
-    try:
-        kind = psycopg.errors.lookup(sqlstate)
-    except KeyError:
-        kind = psycopg.DatabaseError
-    return kind(result.get_error_message())
+def _result(pgconn):
+    """The result of the asynchronous query in flight on ``pgconn``, waited for in ``select``
+    (which lets a signal in: a worker told to stop is not stuck on a silent server); a psycopg
+    error if the statement or the connection failed."""
+    while pgconn.flush():
+        select.select([], [pgconn.socket], [])
+    results = []
+    while True:
+        if pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+            continue
+        result = pgconn.get_result()
+        if result is None:
+            break
+        results.append(result)
+    # One result, or an error (a lost connection adds a second one).
+    for result in results:
+        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+            sqlstate = (result.error_field(psycopg.pq.DiagnosticField.SQLSTATE) or b"").decode()
+            try:
+                kind = psycopg.errors.lookup(sqlstate)
+            except KeyError:
+                kind = psycopg.DatabaseError
+            raise kind(result.get_error_message(), info=result)
+    if not results:
+        raise psycopg.OperationalError(pgconn.get_error_message())
+    return results[0]
 
 
 def _sent_after_losing_the_row(pk: int) -> None:
@@ -353,7 +385,8 @@ def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> No
                 _refused(row, claim, refusal, attempts=attempts)
                 continue
             except TransportDown as down:
-                recorder.settle()
+                # The previous row recorded (or flagged, if lost) before the rest go back.
+                recorder.close()
                 _release(claim, in_doubt=row.pk if down.in_doubt else None)
                 raise
             recorder.record(row, attempts=attempts, message_id=message_id, answer=accepted.answer)

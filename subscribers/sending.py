@@ -55,7 +55,8 @@ class TransportDown(Exception):
 
 def _answer(code: int, message: bytes | str) -> str:
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-    return f"{code} {' '.join(text.split())}"[:500]
+    # A database text column holds no NUL, whatever a server sends.
+    return f"{code} {' '.join(text.replace(chr(0), ' ').split())}"[:500]
 
 
 class SmtpTransport:
@@ -96,12 +97,21 @@ class SmtpTransport:
                 self.backend.close()
             self.backend = None
 
+    def abandon(self) -> None:
+        """Drop the connection in the middle of a message: the server discards what it has of
+        it. No QUIT: the server, reading the message's data, would not answer it."""
+        if self.backend is not None:
+            with contextlib.suppress(OSError):
+                self.backend.connection.close()
+            self.backend.connection = None
+            self.backend = None
+
     def send(self, *, sender: str, recipient: str, wire: bytes, before_final_dot) -> Accepted:
         """One SMTP transaction. ``wire`` is the message dot-stuffed, ending in CRLF.
 
         ``before_final_dot`` is called after the message's data is sent and before the "."
         line that ends it: until then the server keeps nothing. If it raises, the transaction
-        is abandoned (the connection closed, so the server discards the message).
+        is abandoned (the connection dropped, so the server discards the message).
 
         When the server offers PIPELINING (RFC 2920; Postfix and most others do), MAIL, RCPT
         and DATA go in one write and their three replies are read together: one round trip
@@ -128,7 +138,7 @@ class SmtpTransport:
             try:
                 before_final_dot()
             except BaseException:
-                self.close()
+                self.abandon()
                 raise
             stage = "end"
             connection.send(b".\r\n")

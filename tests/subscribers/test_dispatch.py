@@ -307,6 +307,83 @@ def test_a_database_lost_mid_batch_stops_it_and_its_unrecorded_message_is_marked
     )
 
 
+def test_an_answer_with_a_nul_byte_is_kept_without_it(mail_server, newsletter):
+    issue, (odd, *others) = published(newsletter, 3)
+    # PostgreSQL text holds no NUL: stored as is, the answer would fail the batch instead.
+    mail_server.refuse[odd.email] = "550 5.1.1 No\x00such user"
+
+    assert dispatch_run(issue_id=issue.pk).again_in is None
+
+    failed = Delivery.objects.get(issue=issue, subscriber=odd)
+    assert failed.status == S.FAILED and failed.smtp_response == "550 5.1.1 No such user"
+    assert sorted(mail_server.recipients()) == sorted(s.email for s in others)
+
+
+def test_a_worker_told_to_stop_while_the_database_hangs_stops_at_once(
+    mail_server, newsletter, monkeypatch
+):
+    import signal
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    from subscribers import batches
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the record overlapping the next message is PostgreSQL's (SQLite is local)")
+    issue, subscribers = published(newsletter, 4)
+    first = Delivery.objects.filter(issue=issue).order_by("pk").first()
+    other = psycopg.connect(**connection.get_connection_params())
+    real_send = batches._Sender.send
+
+    def send_then_hang_the_database(self, row, **kwargs):
+        accepted = real_send(self, row, **kwargs)
+        if row.pk == first.pk:
+            # Another session holds the first row: its record waits, and so does the second
+            # message's final dot.
+            other.execute("SELECT 1 FROM subscribers_delivery WHERE id = %s FOR UPDATE", [row.pk])
+        return accepted
+
+    class Stop(BaseException):
+        pass
+
+    def stop(signum, frame):
+        raise Stop
+
+    monkeypatch.setattr(batches._Sender, "send", send_then_hang_the_database)
+    # Should the worker not stop, the lock goes after a while (the server ends that session):
+    # the test fails instead of hanging.
+    other.execute("SET idle_in_transaction_session_timeout = '8s'")
+    previous = signal.signal(signal.SIGALRM, stop)
+    started = time.monotonic()
+    try:
+        # The worker is told to stop (Celery's cold shutdown raises in the task) a second in.
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        with pytest.raises(Stop):
+            dispatch_run(issue_id=issue.pk)
+        stopped_after = time.monotonic() - started
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        other.close()
+    monkeypatch.setattr(batches._Sender, "send", real_send)
+    assert stopped_after < 5
+
+    # Only the first message went out; once the lock is gone its record lands.
+    assert mail_server.recipients() == [first.subscriber.email]
+    deadline = time.monotonic() + 10
+    while Delivery.objects.get(pk=first.pk).status != S.SENT and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert statuses(issue) == {S.SENT: 1, S.CLAIMED: 3}
+    # The rest are sent once the batch's lease runs out; the second (its data sent, not its
+    # final dot) is resent marked, as any message that may have been in flight.
+    Delivery.objects.filter(issue=issue, status=S.CLAIMED).update(claimed_until=timezone.now())
+    assert dispatch_run(issue_id=issue.pk).again_in is None
+    assert statuses(issue) == {S.SENT: 3, S.UNCERTAIN: 1}
+    assert sorted(mail_server.recipients()) == sorted(s.email for s in subscribers)
+
+
 def test_a_worker_that_stalled_past_its_lease_stops_and_flags_the_row(
     mail_server, newsletter, monkeypatch
 ):
