@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from issues.models import Issue, IssueEvent, IssueStatus
 from issues.services import WorkflowError
@@ -45,6 +46,39 @@ from .models import (
     Subscription,
     SubscriptionStatus,
 )
+
+# Each delivery status in plain words, in the order a reader takes them in (what went out, what
+# did not, what is still to come): the sending page's table and ``dispatch_status`` print these.
+STATUS_WORDS = {
+    DeliveryStatus.SENT: (gettext_lazy("sent"), gettext_lazy("accepted by the mail server")),
+    DeliveryStatus.UNCERTAIN: (
+        gettext_lazy("uncertain"),
+        gettext_lazy(
+            "sent again after a worker or a connection failed while it was in flight: may have "
+            "arrived twice"
+        ),
+    ),
+    DeliveryStatus.FAILED: (
+        gettext_lazy("failed"),
+        gettext_lazy("refused by the mail server for good (the answers are below)"),
+    ),
+    DeliveryStatus.SKIPPED: (
+        gettext_lazy("skipped"),
+        gettext_lazy("unsubscribed, suppressed or erased after publication: not sent"),
+    ),
+    DeliveryStatus.CANCELLED: (
+        gettext_lazy("cancelled"),
+        gettext_lazy("not sent: the sending was cancelled"),
+    ),
+    DeliveryStatus.PENDING: (
+        gettext_lazy("pending"),
+        gettext_lazy("waiting to be sent, or to be tried again after a temporary refusal"),
+    ),
+    DeliveryStatus.CLAIMED: (
+        gettext_lazy("being sent"),
+        gettext_lazy("in a batch a worker is sending now"),
+    ),
+}
 
 logger = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from issues.services import WorkflowError
 
 from .dispatch import (
     CONTROL_PERMISSION,
+    STATUS_WORDS,
     Progress,
     dispatch_cancel,
     dispatch_counts,
@@ -40,42 +41,6 @@ VIEW_PERMISSION = "issues.view_issue"
 POLL_SECONDS = 2
 # The failures listed on the page, latest first.
 FAILURES_SHOWN = 50
-
-# Each status in plain words, in the order a reader takes them in: what went out, what did not,
-# what is still to come.
-STATUS_ROWS = (
-    (DeliveryStatus.SENT, gettext_lazy("sent"), gettext_lazy("accepted by the mail server")),
-    (
-        DeliveryStatus.UNCERTAIN,
-        gettext_lazy("uncertain"),
-        gettext_lazy("sent again after a worker crashed: may have arrived twice"),
-    ),
-    (
-        DeliveryStatus.FAILED,
-        gettext_lazy("failed"),
-        gettext_lazy("refused by the mail server for good (the answers are below)"),
-    ),
-    (
-        DeliveryStatus.SKIPPED,
-        gettext_lazy("skipped"),
-        gettext_lazy("unsubscribed, suppressed or erased after publication: not sent"),
-    ),
-    (
-        DeliveryStatus.CANCELLED,
-        gettext_lazy("cancelled"),
-        gettext_lazy("not sent: the sending was cancelled"),
-    ),
-    (
-        DeliveryStatus.PENDING,
-        gettext_lazy("pending"),
-        gettext_lazy("waiting to be sent, or to be tried again after a temporary refusal"),
-    ),
-    (
-        DeliveryStatus.CLAIMED,
-        gettext_lazy("being sent"),
-        gettext_lazy("in a batch a worker is sending now"),
-    ),
-)
 
 
 def _number(value: int) -> str:
@@ -286,7 +251,7 @@ def issue_sending(request, issue_id: int):
                         "meaning": meaning,
                         "count": data["text"]["counts"][status],
                     }
-                    for status, label, meaning in STATUS_ROWS
+                    for status, (label, meaning) in STATUS_WORDS.items()
                 ],
                 "failures": _failures(issue) if progress.counts[DeliveryStatus.FAILED] else [],
                 "failures_all": progress.counts[DeliveryStatus.FAILED] <= FAILURES_SHOWN,

@@ -240,7 +240,8 @@ def test_dispatch_status_prints_the_counts_and_the_invariant(mail_server, newsle
     call_command("dispatch_status", str(issue.pk), stdout=out)
     text = out.getvalue()
     assert "sent, sending finished" in text
-    assert "3  sent\n" in text and "1  failed\n" in text
+    assert "3  sent — accepted by the mail server\n" in text
+    assert "1  failed — refused by the mail server for good" in text
     assert "4  in all = audience" in text
     assert f"{unknown.email}: 550 5.1.1 No such user" in text
 

@@ -5,18 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from issues.models import Issue
-from subscribers.dispatch import dispatch_progress, duration_words
+from subscribers.dispatch import STATUS_WORDS, dispatch_progress, duration_words
 from subscribers.models import Delivery, DeliveryStatus
-
-LABELS = {
-    DeliveryStatus.SENT: "sent",
-    DeliveryStatus.UNCERTAIN: "uncertain (sent again after a crash: may have arrived twice)",
-    DeliveryStatus.FAILED: "failed",
-    DeliveryStatus.SKIPPED: "skipped (unsubscribed, suppressed or erased since publication)",
-    DeliveryStatus.CANCELLED: "cancelled",
-    DeliveryStatus.PENDING: "pending",
-    DeliveryStatus.CLAIMED: "claimed (being sent)",
-}
 
 
 class Command(BaseCommand):
@@ -88,8 +78,8 @@ class Command(BaseCommand):
         )
         width = len(f"{progress.audience:,}")
         write(f"  {progress.audience:>{width},}  audience")
-        for status, label in LABELS.items():
-            write(f"  {progress.counts[status]:>{width},}  {label}")
+        for status, (label, meaning) in STATUS_WORDS.items():
+            write(f"  {progress.counts[status]:>{width},}  {label} — {meaning}")
         verdict = "= audience" if progress.balanced else "DOES NOT MATCH the audience"
         write(f"  {progress.total:>{width},}  in all {verdict}")
         write(f"  {progress.percent:.1f} % done")
