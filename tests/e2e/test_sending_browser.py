@@ -1,5 +1,5 @@
-"""The sending page in a real Chromium: the bar moves as workers record messages, without a
-reload, and an editor pauses the sending."""
+"""The sending page and the issue's page in a real Chromium: the bar moves as workers record
+messages, without a reload, and an editor pauses the sending."""
 
 import re
 
@@ -33,7 +33,8 @@ def test_the_bar_follows_the_sending_and_the_editor_pauses_it(
     log_in(page, live_server, editor)
 
     page.goto(f"{live_server.url}/admin/issues/issue/{issue.pk}/change/")
-    page.get_by_role("link", name="Sending: 25 %").click()
+    expect(page.locator('.bell-sending-panel [data-bell-field="percent"]')).to_have_text("25.0 %")
+    page.get_by_role("link", name="Sending page", exact=True).click()
     page.wait_for_url(re.compile(rf"/newsroom/issues/{issue.pk}/sending/$"))
     bar = page.locator("progress#bell-sending-progress")
     expect(bar).to_have_attribute("value", "5")
@@ -61,3 +62,27 @@ def test_the_bar_follows_the_sending_and_the_editor_pauses_it(
     expect(page.get_by_role("button", name="Resume sending")).to_be_visible()
     expect(page.get_by_role("button", name="Pause sending")).to_have_count(0)
     assert Dispatch.objects.get(issue=issue).state == Dispatch.State.PAUSED
+
+
+def test_the_issue_page_follows_the_sending_too(page, live_server, editor, no_batch_tasks):
+    issue, _ = published(NewsletterFactory(), 8)
+    settle(issue, S.SENT, 2)
+    log_in(page, live_server, editor)
+
+    page.goto(f"{live_server.url}/admin/issues/issue/{issue.pk}/change/")
+    panel = page.locator(".bell-sending-panel")
+    expect(panel.locator('[data-bell-field="percent"]')).to_have_text("25.0 %")
+    expect(panel.locator('[data-bell-field="state_label"]').first).to_have_text("Sending")
+    page.evaluate("window.bellNotReloaded = true")
+
+    settle(issue, S.SENT, 4)
+    settle(issue, S.FAILED, 1, answer="550 5.1.1 No such user")
+
+    expect(panel.locator('[data-bell-field="percent"]')).to_have_text("87.5 %")
+    expect(panel.locator('[data-bell-count="failed"]')).to_have_text("1")
+    assert panel.locator("progress").evaluate("bar => bar.value") == 7
+    assert page.evaluate("window.bellNotReloaded") is True
+    page.screenshot(path="/tmp/bellcms-issue-sending.png", full_page=True)
+
+    panel.get_by_role("link", name=re.compile("The sending page")).click()
+    page.wait_for_url(re.compile(rf"/newsroom/issues/{issue.pk}/sending/$"))

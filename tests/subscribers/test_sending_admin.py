@@ -180,7 +180,7 @@ def test_pause_then_resume(client, editor, sending):
     assert "the sending is paused" in page  # time left
     assert Dispatch.objects.get(issue=issue).state == Dispatch.State.PAUSED
     change = client.get(reverse("admin:issues_issue_change", args=[issue.pk])).content.decode()
-    assert "Sending paused: 60 %</a>" in change
+    assert 'data-bell-field="state_label">Paused<' in change
 
     # A second pause (another tab) is refused with the service's reason.
     response = client.post(page_url(issue), {"action": "pause"}, follow=True)
@@ -243,14 +243,32 @@ def test_a_finished_sending_has_no_buttons_and_a_report_link(client, editor, sen
     assert f'<a href="{page_url(issue)}" class="bell-sending-link">Sending report</a>' in change
 
 
-def test_the_issue_page_links_to_the_sending_with_its_percent(client, editor, sending):
+def test_the_issue_page_links_to_the_sending_page(client, editor, sending):
     issue, _ = sending
     client.force_login(editor)
 
     change = client.get(reverse("admin:issues_issue_change", args=[issue.pk])).content.decode()
 
-    assert f'<a href="{page_url(issue)}" class="bell-sending-link">Sending: 60 %</a>' in change
+    assert f'<a href="{page_url(issue)}" class="bell-sending-link">Sending page</a>' in change
     assert "Email preview and test copy" in change
+
+
+def test_the_issue_page_shows_the_sending_live(client, editor, journalist, sending):
+    issue, _ = sending
+    for person in (editor, journalist):
+        client.force_login(person)
+        change = client.get(reverse("admin:issues_issue_change", args=[issue.pk])).content.decode()
+
+        # The bar, the rate, the time left and the failures, and what keeps them live.
+        assert re.search(r'<progress id="bell-sending-panel-progress" value="6" max="10"', change)
+        assert '<strong data-bell-field="percent">60.0 %</strong>' in change
+        assert "messages/s over the last minute" in change
+        assert re.search(r'data-bell-field="left">about \d+ s<', change)
+        assert count_cell(change, "failed") == "1"
+        assert f'data-bell-sending="{json_url(issue)}"' in change
+        assert 'data-bell-live="1"' in change
+        assert "subscribers/sending.js" in change
+        assert f'<a href="{page_url(issue)}">The sending page:' in change
 
 
 def test_an_unpublished_issue_has_no_sending(client, editor, newsletter):
@@ -259,6 +277,7 @@ def test_an_unpublished_issue_has_no_sending(client, editor, newsletter):
 
     change = client.get(reverse("admin:issues_issue_change", args=[issue.pk])).content.decode()
     assert "bell-sending-link" not in change
+    assert "<progress" not in change and "data-bell-sending" not in change
     page = client.get(page_url(issue)).content.decode()
     assert "it has not been published, so nothing has been sent" in page
     assert "<progress" not in page
