@@ -8,20 +8,15 @@ class AddIndexWithoutLocking(AddIndexConcurrently):
     build. Elsewhere (SQLite) a plain CREATE INDEX."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_forwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
+        self._run("database_forwards", app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_backwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
+        self._run("database_backwards", app_label, schema_editor, from_state, to_state)
+
+    def _run(self, method, app_label, schema_editor, from_state, to_state):
+        postgresql = schema_editor.connection.vendor == "postgresql"
+        kind = AddIndexConcurrently if postgresql else migrations.AddIndex
+        getattr(kind, method)(self, app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
