@@ -86,13 +86,17 @@ def invalid_link_page(request, error: Exception):
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request, slug: str | None = None):
     newsletter = get_object_or_404(Newsletter, slug=slug) if slug else None
-    if newsletter is None and not Newsletter.objects.exists():
+    first_two = list(Newsletter.objects.order_by("pk")[:2])
+    if not first_two:
         return message_page(
             request, title=_("Subscribe"), message=_("There is nothing to subscribe to yet.")
         )
+    # The page names the newsletter: the one in the address, or the only one there is.
+    named = newsletter or (first_two[0] if len(first_two) == 1 else None)
     if request.method != "POST":
         form = SignupForm(newsletter=newsletter)
-        return render(request, "subscribers/signup.html", {"form": form, "newsletter": newsletter})
+        context = {"form": form, "newsletter": newsletter, "named": named}
+        return render(request, "subscribers/signup.html", context)
 
     data = post_data(request)
     if data is None:
@@ -124,9 +128,8 @@ def signup(request, slug: str | None = None):
             form.add_error(None, error)
         else:
             return redirect("subscribers:check_inbox")
-    return render(
-        request, "subscribers/signup.html", {"form": form, "newsletter": newsletter}, status=400
-    )
+    context = {"form": form, "newsletter": newsletter, "named": named}
+    return render(request, "subscribers/signup.html", context, status=400)
 
 
 @never_cache

@@ -234,6 +234,17 @@ def test_signup_page_lists_newsletters_when_there_are_several(client):
     NewsletterFactory(slug="the-bell-daily", name="The Bell Daily")
     page = client.get(reverse("subscribers:signup")).content.decode()
     assert 'type="radio"' in page and "The Bell Daily" in page
+    assert "<h1>Subscribe</h1>" in page
+
+
+def test_signup_page_names_the_only_newsletter(client, newsletter):
+    for url in (
+        reverse("subscribers:signup"),
+        reverse("subscribers:signup_newsletter", args=[newsletter.slug]),
+    ):
+        page = client.get(url).content.decode()
+        assert f"<title>Subscribe to {newsletter.name}" in page
+        assert f"<h1>Subscribe to {newsletter.name}</h1>" in page
 
 
 def test_confirm_refuses_altered_expired_and_foreign_tokens(
