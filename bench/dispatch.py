@@ -157,7 +157,16 @@ def log_tail(path: Path, lines: int = 20) -> str:
 
 
 class Bench:
-    def __init__(self, *, tmp: Path, processes: Processes, port: int, queue: str, env: dict):
+    def __init__(
+        self,
+        *,
+        tmp: Path,
+        processes: Processes,
+        port: int,
+        queue: str,
+        env: dict,
+        rtt_ms: float = 0.0,
+    ):
         self.tmp = tmp
         self.processes = processes
         self.port = port
@@ -165,7 +174,7 @@ class Bench:
         self.env = env
         self.sink_log = tmp / "smtp-sink.log"
         self.runs = 0
-        self.rtt_ms = 0.0
+        self.rtt_ms = rtt_ms
 
     # Setup ---------------------------------------------------------------------------------
 
@@ -651,8 +660,14 @@ def main():
 
         django.setup()
         django_ready = True
-        bench = Bench(tmp=tmp, processes=processes, port=port, queue=queue, env=child_env)
-        bench.rtt_ms = args.rtt_ms
+        bench = Bench(
+            tmp=tmp,
+            processes=processes,
+            port=port,
+            queue=queue,
+            env=child_env,
+            rtt_ms=args.rtt_ms,
+        )
         run(args, bench)
     finally:
         processes.stop_all()
