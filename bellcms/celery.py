@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 # As for the WSGI entry point: a worker started bare runs with production settings, which
 # refuse to start without their variables rather than fall back to development defaults.
@@ -12,3 +13,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bellcms.settings.production")
 app = Celery("bellcms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _worker_refuses_weak_settings(**kwargs):
+    from bellcms.checks import weak_settings_refuse
+
+    weak_settings_refuse("The Celery worker")
+
+
+@beat_init.connect
+def _beat_refuses_weak_settings(**kwargs):
+    from bellcms.checks import weak_settings_refuse
+
+    weak_settings_refuse("Celery beat")

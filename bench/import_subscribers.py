@@ -24,7 +24,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bellcms.settings.local")
 def write_ghost_csv(path: Path, rows: int, run: str) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        from subscribers.csv_io import GHOST_COLUMNS
+        from subscribers.members import GHOST_COLUMNS
 
         writer.writerow(GHOST_COLUMNS)
         for n in range(rows):
@@ -61,7 +61,7 @@ def main():
     from django.db import connection
 
     from issues.models import Newsletter
-    from subscribers.csv_io import subscribers_import
+    from subscribers.members import subscribers_import
 
     call_command("migrate", verbosity=0)
     newsletter, _ = Newsletter.objects.get_or_create(

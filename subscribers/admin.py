@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from bellcms.dates import datetime_shown
+
 from .addresses import email_normalise, name_clean, suppression_hash
 from .models import Subscriber, SubscriberEvent, Subscription, Suppression, SuppressionReason
 from .services import address_suppress, subscriber_erase, subscriber_unsubscribe_all
@@ -26,11 +28,25 @@ class SubscriberAdminForm(forms.ModelForm):
         return name_clean(self.cleaned_data["name"])
 
 
+def date_column(field: str, description):
+    """A date field shown by ``datetime_shown``: a page with an absurd stored date (from a file
+    imported before dates were checked) still opens."""
+
+    @admin.display(description=description, ordering=field)
+    def shown(self, obj):
+        return datetime_shown(getattr(obj, field), empty=self.get_empty_value_display())
+
+    return shown
+
+
 class SubscriptionInline(admin.TabularInline):
     model = Subscription
     extra = 0
-    fields = ("newsletter", "status", "created_at", "confirmed_at", "unsubscribed_at")
+    fields = ("newsletter", "status", "created", "confirmed", "unsubscribed")
     readonly_fields = fields
+    created = date_column("created_at", _("created"))
+    confirmed = date_column("confirmed_at", _("confirmed"))
+    unsubscribed = date_column("unsubscribed_at", _("unsubscribed"))
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -40,8 +56,9 @@ class SubscriptionInline(admin.TabularInline):
 class SubscriberEventInline(admin.TabularInline):
     model = SubscriberEvent
     extra = 0
-    fields = ("created_at", "action", "newsletter", "detail")
+    fields = ("when", "action", "newsletter", "detail")
     readonly_fields = fields
+    when = date_column("created_at", _("when"))
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -51,20 +68,22 @@ class SubscriberEventInline(admin.TabularInline):
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     form = SubscriberAdminForm
-    list_display = ("email", "name", "status", "tier", "created_at")
+    list_display = ("email", "name", "status", "tier", "created")
     list_filter = ("status", "tier", "consent_method", "subscriptions__newsletter")
     search_fields = ("email", "name")
     readonly_fields = (
         "status",
-        "consent_at",
+        "consented",
         "consent_method",
         "consent_source",
         "soft_bounces",
-        "created_at",
+        "created",
     )
     inlines = [SubscriptionInline, SubscriberEventInline]
     actions = ["unsubscribe_all", "suppress_and_stop", "erase"]
     show_full_result_count = False
+    created = date_column("created_at", _("created"))
+    consented = date_column("consent_at", _("consented at"))
 
     def get_inlines(self, request, obj=None):
         return self.inlines if obj else []

@@ -7,6 +7,8 @@ decide who may do what: a refusal comes back as the admin's error message. Every
 that redirects back to the page; cancelling asks first, on a page of its own.
 """
 
+import re
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
@@ -37,6 +39,12 @@ from .dispatch import (
 from .models import Delivery, DeliveryStatus, DispatchState
 
 VIEW_PERMISSION = "issues.view_issue"
+# Who may see the subscribers' addresses among the failures; the others (journalists, source
+# keepers) see counts and the mail server's reasons, with any address in them masked.
+ADDRESS_PERMISSION = "subscribers.view_subscriber"
+# Anything shaped like an address in a mail server's answer ("550 5.1.1 <a@b.example>: …").
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;]+")
+ADDRESS_MASK = "[address]"
 # The page asks for fresh numbers this often while the sending runs.
 POLL_SECONDS = 2
 # The failures listed on the page, latest first.
@@ -114,7 +122,9 @@ def progress_data(issue: Issue, progress: Progress, user) -> dict:
         "rate": progress.rate,
         "seconds_left": progress.seconds_left,
         "lag_seconds": progress.lag_seconds,
-        "last_error": progress.last_error,
+        "last_error": progress.last_error
+        if user.has_perm(ADDRESS_PERMISSION)
+        else addresses_masked(progress.last_error),
         "controls": controls_for(user, issue, progress),
         "text": {
             "percent": f"{number_format(progress.percent, decimal_pos=1)} %",
@@ -131,14 +141,34 @@ def progress_data(issue: Issue, progress: Progress, user) -> dict:
     }
 
 
-def _failures(issue: Issue) -> list[dict]:
+def addresses_masked(text: str) -> str:
+    """The text with every email address in it replaced by ``[address]``."""
+    return _ADDRESS.sub(ADDRESS_MASK, text)
+
+
+def _failures(issue: Issue, *, addresses: bool) -> list[dict]:
     rows = (
         Delivery.objects.filter(issue=issue, status=DeliveryStatus.FAILED)
         .order_by("-pk")
-        .values_list("subscriber__email", "smtp_response", "attempts")[:FAILURES_SHOWN]
+        .values_list("subscriber_id", "subscriber__email", "smtp_response", "attempts")[
+            :FAILURES_SHOWN
+        ]
     )
+    if not addresses:
+        return [
+            {"answer": addresses_masked(answer), "attempts": attempts}
+            for _id, _email, answer, attempts in rows
+        ]
     return [
-        {"email": email, "answer": answer, "attempts": attempts} for email, answer, attempts in rows
+        {
+            "email": email,
+            "url": reverse("admin:subscribers_subscriber_change", args=[subscriber_id])
+            if subscriber_id
+            else "",
+            "answer": answer,
+            "attempts": attempts,
+        }
+        for subscriber_id, email, answer, attempts in rows
     ]
 
 
@@ -253,7 +283,10 @@ def issue_sending(request, issue_id: int):
                     }
                     for status, (label, meaning) in STATUS_WORDS.items()
                 ],
-                "failures": _failures(issue) if progress.counts[DeliveryStatus.FAILED] else [],
+                "show_addresses": request.user.has_perm(ADDRESS_PERMISSION),
+                "failures": _failures(issue, addresses=request.user.has_perm(ADDRESS_PERMISSION))
+                if progress.counts[DeliveryStatus.FAILED]
+                else [],
                 "failures_all": progress.counts[DeliveryStatus.FAILED] <= FAILURES_SHOWN,
                 "failed_count": _number(progress.counts[DeliveryStatus.FAILED]),
                 "publish_at": schedule_when(issue.publish_at) if issue.publish_at else "",

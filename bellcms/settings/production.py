@@ -13,7 +13,12 @@ import environ
 from .base import *  # noqa: F403
 from .base import env
 
-DEBUG = False
+# Read, not forced off, so that DEBUG=true is refused at start (bellcms/checks.py) rather than
+# silently ignored.
+DEBUG = env.bool("DEBUG", default=False)
+# Servers refuse to start with a weak SECRET_KEY, a wildcard host, a short suppression key or
+# DEBUG on (bellcms/checks.py); `manage.py check --deploy` lists the same as errors.
+BELLCMS_REFUSE_WEAK_SETTINGS = True
 
 # Fail at start-up, not at the first request, when the operator forgot one.
 _REQUIRED = (

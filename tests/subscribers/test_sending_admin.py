@@ -43,6 +43,17 @@ def sending(newsletter):
     return issue, Delivery.objects.get(pk=refused).subscriber
 
 
+@pytest.fixture
+def audience_editor(editor):
+    """An editor who may also see subscribers (``subscribers.view_subscriber``)."""
+    from django.contrib.auth.models import Permission
+
+    editor.user_permissions.add(
+        Permission.objects.get(content_type__app_label="subscribers", codename="view_subscriber")
+    )
+    return type(editor).objects.get(pk=editor.pk)
+
+
 def page_url(issue):
     return reverse("subscribers:issue_sending", args=[issue.pk])
 
@@ -64,9 +75,9 @@ def buttons(page):
     return re.findall(r'data-bell-action="(\w+)"', page)
 
 
-def test_the_page_shows_the_counts_the_bar_and_the_failures(client, editor, sending):
+def test_the_page_shows_the_counts_the_bar_and_the_failures(client, audience_editor, sending):
     issue, refused = sending
-    client.force_login(editor)
+    client.force_login(audience_editor)
 
     response = client.get(page_url(issue))
 
@@ -90,8 +101,9 @@ def test_the_page_shows_the_counts_the_bar_and_the_failures(client, editor, send
     assert "messages/s over the last minute" in page
     assert re.search(r'data-bell-field="left">about \d+ s<', page)
     assert "after the scheduled time" in page
-    # The failure, with the mail server's answer.
+    # The failure, with the mail server's answer and the subscriber's page.
     assert refused.email in page
+    assert reverse("admin:subscribers_subscriber_change", args=[refused.pk]) in page
     assert "550 5.1.1 No such user here" in page
     assert buttons(page) == ["pause", "cancel"]
     # Still running: the poller is told to poll.
@@ -99,15 +111,46 @@ def test_the_page_shows_the_counts_the_bar_and_the_failures(client, editor, send
     assert "subscribers/sending.js" in page and "<script>" not in page
 
 
-def test_an_erased_subscribers_failure_shows_as_erased(client, editor, sending):
+def test_an_erased_subscribers_failure_shows_as_erased(client, audience_editor, sending):
     issue, refused = sending
     refused.delete()
-    client.force_login(editor)
+    client.force_login(audience_editor)
 
     page = client.get(page_url(issue)).content.decode()
 
     assert refused.email not in page
     assert "(erased)" in page and "550 5.1.1 No such user here" in page
+
+
+@pytest.mark.parametrize("role", ["journalist", "keeper", "editor"])
+def test_addresses_are_shown_only_to_those_who_may_see_subscribers(client, request, role, sending):
+    issue, refused = sending
+    Delivery.objects.filter(issue=issue, status=S.FAILED).update(
+        smtp_response=f"550 5.1.1 <{refused.email}>: Recipient address rejected"
+    )
+    Dispatch.objects.filter(issue=issue).update(
+        last_error=f"421 4.7.0 Try again later (RCPT TO:{refused.email})"
+    )
+    client.force_login(request.getfixturevalue(role))
+
+    # The subscriber admin itself is closed to them …
+    assert client.get(reverse("admin:subscribers_subscriber_changelist")).status_code == 403
+    response = client.get(page_url(issue))
+    progress = client.get(json_url(issue))
+    panel = client.get(reverse("admin:issues_issue_change", args=[issue.pk]))
+
+    # … and so is every address on the sending page, its JSON and the issue's panel …
+    page = response.content.decode()
+    assert response.status_code == progress.status_code == 200
+    for shown in (page, progress.content.decode(), panel.content.decode()):
+        assert refused.email not in shown
+        assert refused.email.split("@")[0] not in shown
+    # … while the counts and the reasons stay.
+    assert count_cell(page, "failed") == "1"
+    assert "550 5.1.1 &lt;[address]&gt;: Recipient address rejected" in page
+    assert "421 4.7.0 Try again later (RCPT TO:[address])" in page
+    assert progress.json()["last_error"] == "421 4.7.0 Try again later (RCPT TO:[address])"
+    assert "addresses are shown to those who may see subscribers" in page
 
 
 def test_counts_that_do_not_add_up_are_a_visible_warning(client, editor, sending):

@@ -16,7 +16,10 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from bellcms.checks import weak_settings_refuse
 
 # How long the children get to finish after Ctrl-C before they are killed. A Celery worker on
 # the filesystem broker notices a stop request only between polls, which takes a few seconds.
@@ -42,6 +45,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, addrport, concurrency, **options):
+        try:
+            weak_settings_refuse("manage.py serve")
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from None
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         celery = [sys.executable, "-m", "celery", "-A", "bellcms"]
         beat_schedule = settings.VAR_DIR / "celerybeat-schedule"

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from issues.models import Newsletter
-from subscribers.csv_io import subscribers_export
+from subscribers.members import subscribers_export
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from issues.models import Newsletter
-from subscribers.csv_io import ImportFileError, subscribers_import
+from subscribers.members import ImportFileError, subscribers_import
 
 # Problems listed one by one; past this many, only their count.
 MAX_LISTED_PROBLEMS = 1000
@@ -29,8 +29,9 @@ class Command(BaseCommand):
     help = (
         "Import subscribers from a CSV file: Ghost's members export (email, name, note, "
         "subscribed_to_emails, complimentary_plan, stripe_customer_id, created_at, deleted_at, "
-        "labels, tiers) or plain 'email,name'. Rows with subscribed_to_emails=true become "
-        "active; the others wait for consent. Importing a file twice adds nothing."
+        "labels, tiers) or plain 'email,name'. Rows with subscribed_to_emails=true (Ghost 3: "
+        "subscribed=true) become active; the others wait for consent. Importing a file twice "
+        "adds nothing, and no file subscribes again someone who left."
     )
 
     def add_arguments(self, parser):
@@ -72,6 +73,10 @@ class Command(BaseCommand):
             f"{newsletter.name}; subscribed {report.subscribed} existing subscribers; "
             f"skipped {sum(report.skipped.values())}" + (f" ({skipped})" if skipped else "") + "."
         )
+        if report.ignored_columns:
+            self.stdout.write(
+                "Ignored columns, not read by BellCMS: " + ", ".join(report.ignored_columns) + "."
+            )
 
     def progress(self, phase: str, done: int, total: int) -> None:
         total = max(total, done, 1)

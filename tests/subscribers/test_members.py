@@ -7,7 +7,7 @@ import random
 import pytest
 from django.core.management import CommandError, call_command
 
-from subscribers.csv_io import GHOST_COLUMNS
+from subscribers.members import GHOST_COLUMNS
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import address_suppress
 from tests.factories import NewsletterFactory

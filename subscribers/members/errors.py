@@ -1,0 +1,2 @@
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported; nothing was written."""
