@@ -15,15 +15,23 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@worker_init.connect
-def _worker_refuses_weak_settings(**kwargs):
+def _refuse_weak_settings(server: str) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
     from bellcms.checks import weak_settings_refuse
 
-    weak_settings_refuse("The Celery worker")
+    try:
+        weak_settings_refuse(server)
+    except ImproperlyConfigured as error:
+        # Celery logs and swallows an exception a signal handler raises; SystemExit stops it.
+        raise SystemExit(str(error)) from None
+
+
+@worker_init.connect
+def _worker_refuses_weak_settings(**kwargs):
+    _refuse_weak_settings("The Celery worker")
 
 
 @beat_init.connect
 def _beat_refuses_weak_settings(**kwargs):
-    from bellcms.checks import weak_settings_refuse
-
-    weak_settings_refuse("Celery beat")
+    _refuse_weak_settings("Celery beat")

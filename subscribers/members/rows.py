@@ -58,34 +58,40 @@ def _paid_tiers(value: str) -> bool:
     return any(name.strip().lower() not in {"", "free"} for name in value.split(","))
 
 
-def _tier(cells: dict[str, str], stripe: str) -> str:
-    if cell_boolean(cells.get("complimentary_plan", ""), "complimentary_plan"):
+def _text(cells: dict, column: str) -> str:
+    # Cells from a CSV file are strings already; other exports (JSON) may give None or numbers.
+    value = cells.get(column)
+    return "" if value is None else str(value).strip()
+
+
+def _tier(cells: dict, stripe: str) -> str:
+    if cell_boolean(cells.get("complimentary_plan"), "complimentary_plan"):
         return Tier.COMPLIMENTARY
-    if stripe or _paid_tiers(cells.get("tiers", "")):
+    if stripe or _paid_tiers(_text(cells, "tiers")):
         return Tier.PAID
     return Tier.FREE
 
 
-def member_row(number: int, cells: dict[str, str], consent_column: str | None) -> MemberRow:
+def member_row(number: int, cells: dict, consent_column: str | None) -> MemberRow:
     """One row's cells as a member; raises ``ValueError`` or ``ValidationError`` (the address
     is checked by the caller, which needs it before the rest)."""
-    stripe = cells.get("stripe_customer_id", "")[:100]
+    stripe = _text(cells, "stripe_customer_id")[:100]
     return MemberRow(
         number=number,
         email=cells["email"],
-        name=name_clean(cells.get("name", "")),
-        note=cells.get("note", "")[:2000],
+        name=name_clean(_text(cells, "name")),
+        note=_text(cells, "note")[:2000],
         consented=consent_column is not None
-        and cell_boolean(cells.get(consent_column, ""), consent_column),
+        and cell_boolean(cells.get(consent_column), consent_column),
         tier=_tier(cells, stripe),
         stripe_customer_id=stripe,
-        labels=cells.get("labels", "")[:500],
-        created_at=consent_date_parse(cells.get("created_at", ""), column="created_at"),
+        labels=_text(cells, "labels")[:500],
+        created_at=consent_date_parse(_text(cells, "created_at"), column="created_at"),
     )
 
 
 def members_check(
-    records: Iterable[tuple[int, dict[str, str]]],
+    records: Iterable[tuple[int, dict]],
     *,
     consent_column: str | None,
     report: ImportReport,
@@ -99,7 +105,7 @@ def members_check(
         if progress and number % 1000 == 0:
             progress("checking", number, total)
         try:
-            address = email_normalise(cells.get("email", ""))
+            address = email_normalise(_text(cells, "email"))
         except ValidationError:
             report.skip(number, "invalid", "not a valid email address")
             continue
@@ -107,7 +113,7 @@ def members_check(
             report.skip(number, "duplicate", f"the same address as {report.unit} {seen[address]}")
             continue
         seen[address] = number
-        if cells.get("deleted_at"):
+        if _text(cells, "deleted_at"):
             report.skip(number, "deleted", "deleted in Ghost")
             continue
         try:

@@ -151,3 +151,112 @@ def test_embedded_default_keeps_its_files_in_the_var_dir(tmp_path):
         str(tmp_path / "cache"),
         str(tmp_path / "bellcms.sqlite3"),
     ]
+
+
+WEAK = {
+    "SECRET_KEY": ("short-" * 8, "bellcms.E001", "SECRET_KEY is 48 characters long"),
+    "SECRET_KEY ": ("abcd" * 20, "bellcms.E001", "SECRET_KEY has only 4 distinct characters"),
+    "ALLOWED_HOSTS": ("news.example.org,*", "bellcms.E002", "ALLOWED_HOSTS contains '*'"),
+    "SUBSCRIBERS_SUPPRESSION_KEY": (
+        "k" + secrets.token_hex(15),
+        "bellcms.E003",
+        "SUBSCRIBERS_SUPPRESSION_KEY is 31 bytes long",
+    ),
+    "DEBUG": ("true", "bellcms.E004", "DEBUG is on"),
+}
+
+
+@pytest.mark.parametrize("variable", list(WEAK))
+def test_production_check_deploy_refuses_a_weak_setting(tmp_path, variable):
+    value, error_id, message = WEAK[variable]
+    env = {**PRODUCTION, variable.strip(): value}
+
+    result = manage("check", "--deploy", tmp_path=tmp_path, **env)
+
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if "bellcms.E" in line]
+    assert len(errors) == 1, result.stderr
+    assert f"({error_id}) {message}" in errors[0]
+    assert f"Set the {variable.strip()} environment variable" in result.stderr or (
+        "Unset the DEBUG environment variable" in result.stderr
+    )
+
+
+def weak_production(tmp_path):
+    return {
+        **PRODUCTION,
+        "SECRET_KEY": "x" * 20,
+        "ALLOWED_HOSTS": "*",
+        "SUBSCRIBERS_SUPPRESSION_KEY": "short",
+        "DEBUG": "true",
+        "BELLCMS_VAR_DIR": tmp_path,
+    }
+
+
+def start(command, env, timeout=60):
+    return subprocess.run(
+        command, env=clean_env(**env), cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def assert_refused_naming_every_variable(result, server):
+    assert result.returncode != 0
+    assert f"{server} will not start with these settings:" in result.stderr
+    for variable in ("SECRET_KEY", "ALLOWED_HOSTS", "SUBSCRIBERS_SUPPRESSION_KEY", "DEBUG"):
+        assert f"- {variable} " in result.stderr, variable
+
+
+def status_without_redirect(port):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/")
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+@pytest.mark.processes
+def test_gunicorn_refuses_to_start_with_weak_settings_and_starts_with_strong_ones(tmp_path):
+    from tests.processes import free_port, wait_for
+
+    port = free_port()
+    gunicorn = [
+        *(sys.executable, "-m", "gunicorn", "bellcms.wsgi", "--workers", "1"),
+        *("--bind", f"127.0.0.1:{port}", "--control-socket", str(tmp_path / "gunicorn.ctl")),
+    ]
+    refused = start(gunicorn, weak_production(tmp_path))
+    assert_refused_naming_every_variable(refused, "The web server (bellcms.wsgi)")
+
+    env = {**PRODUCTION, "ALLOWED_HOSTS": "127.0.0.1", "BELLCMS_VAR_DIR": tmp_path}
+    server = subprocess.Popen(
+        gunicorn,
+        env=clean_env(**env),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # Production redirects plain http to https: the redirect means it is up.
+        assert wait_for(lambda: status_without_redirect(port), timeout=30, what="gunicorn") == 301
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.processes
+@pytest.mark.parametrize(
+    ("command", "server"),
+    [
+        ([*MANAGE, "serve", "127.0.0.1:0"], "manage.py serve"),
+        ([sys.executable, "-m", "celery", "-A", "bellcms", "worker"], "The Celery worker"),
+        ([sys.executable, "-m", "celery", "-A", "bellcms", "beat"], "Celery beat"),
+    ],
+    ids=["serve", "worker", "beat"],
+)
+def test_servers_refuse_to_start_with_weak_settings(tmp_path, command, server):
+    result = start(command, weak_production(tmp_path))
+    assert_refused_naming_every_variable(result, server)

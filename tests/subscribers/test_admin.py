@@ -126,3 +126,34 @@ def test_admin_delete_erases_keeping_only_the_suppression(admin_client, how):
     assert not Subscriber.objects.exists()
     assert address_is_suppressed(email="anna@example.com")
     assert "anna" not in str(list(LogEntry.objects.values())).lower()
+
+
+def test_admin_pages_survive_a_date_out_of_range_stored_before_imports_checked_them(
+    admin_client, newsletter
+):
+    from datetime import UTC, datetime
+
+    from tests.factories import SubscriptionFactory
+
+    far = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)  # past year 9999 in the newsroom's zone
+    subscriber = SubscriptionFactory(
+        newsletter=newsletter,
+        subscriber__email="far@example.org",
+        subscriber__created_at=far,
+        subscriber__consent_at=far,
+        confirmed_at=far,
+    ).subscriber
+    SubscriberFactory(email="near@example.org")
+    changelist = reverse("admin:subscribers_subscriber_changelist")
+
+    for url in (
+        changelist,
+        f"{changelist}?q=far",
+        f"{changelist}?o=5",  # sorted by the date
+        reverse("admin:subscribers_subscriber_change", args=[subscriber.pk]),
+    ):
+        response = admin_client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 200, url
+        assert "far@example.org" in page
+        assert "9999-12-31 23:59:59 UTC (out of range)" in page, url

@@ -285,3 +285,155 @@ def test_import_subscribes_known_addresses_only_with_consent_and_stays_idempoten
     assert "subscribed 0 existing subscribers" in out
     assert (Subscriber.objects.count(), Subscription.objects.count()) == counts
     assert Subscription.objects.filter(status="active").count() == active
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("created_at", "message"),
+    [
+        ("9999-12-31T23:59:59Z", "created_at is in the future: '9999-12-31T23:59:59Z'"),
+        ("2999-01-01T00:00:00.000Z", "created_at is in the future"),
+        ("1989-12-31T23:59:59Z", "created_at is before 1990"),
+        ("0001-01-01T00:00:00+01:00", "created_at is out of range"),
+        ("9999-12-31T23:59:59-05:00", "created_at is out of range"),
+        ("2023-02-30T10:00:00Z", "created_at is not a date and time"),
+    ],
+)
+def test_import_refuses_a_date_out_of_bounds_as_a_row_error(
+    tmp_path, newsletter, created_at, message
+):
+    rows = [ghost_row(1, created_at=created_at), ghost_row(2)]
+    out, err = run("import_subscribers", str(write_csv(tmp_path / "m.csv", rows)))
+
+    assert f"m.csv: line 2: {message}" in err
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["member2@example.org"]
+    assert "Imported 1 subscribers" in out and "skipped 1 (1 invalid)" in out
+
+
+def test_import_takes_a_date_a_moment_ahead_and_an_undated_consent(tmp_path, newsletter):
+    from django.utils import timezone
+
+    ahead = timezone.now() + timezone.timedelta(minutes=2)
+    rows = [
+        ghost_row(1, created_at=ahead.strftime("%Y-%m-%dT%H:%M:%S.000Z")),  # a clock ahead
+        ghost_row(2, created_at=""),
+    ]
+    out, err = run("import_subscribers", str(write_csv(tmp_path / "m.csv", rows)))
+
+    assert "Imported 2 subscribers (2 active)" in out, err
+    undated = Subscriber.objects.get(email="member2@example.org")
+    assert undated.consent_source == "import: m.csv (no consent date in the file)"
+    assert abs(undated.consent_at - timezone.now()) < timezone.timedelta(minutes=1)
+
+
+def test_import_reads_ghost_3s_subscribed_column(newsletter):
+    path = FIXTURES / "ghost3-members.csv"
+
+    out, err = run("import_subscribers", str(path), "--no-progress")
+
+    assert Subscriber.objects.count() == 20
+    assert Subscriber.objects.filter(status="active").count() == 16
+    assert Subscription.objects.filter(newsletter=newsletter, status="active").count() == 16
+    assert set(Subscriber.objects.filter(status="pending").values_list("email", flat=True)) == {
+        "dmitri@ghost3.example",
+        "irina@ghost3.example",
+        "nikolai@ghost3.example",
+        "roman@ghost3.example",
+    }
+    anna = Subscriber.objects.get(email="anna@ghost3.example")
+    assert anna.consent_at.isoformat() == "2019-01-01T08:00:00+00:00"
+    assert "Imported 20 subscribers (16 active)" in out and err == ""
+    # Ghost's own member id is not kept, and the summary says so.
+    assert "Ignored columns, not read by BellCMS: id." in out
+
+
+def test_import_names_the_columns_it_does_not_read(tmp_path, newsletter):
+    path = tmp_path / "gifts.csv"
+    path.write_text(
+        "email,gift_id,import_tier,name,Subscribed_To_Emails,,labels\n"
+        "member+gift@example.com,abc123abc123abc123abc123,Premium Tier,Gift,true,x,vip\n",
+        encoding="utf-8",
+    )
+
+    out, _ = run("import_subscribers", str(path), "--no-progress")
+
+    assert "Imported 1 subscribers (1 active)" in out
+    assert "Ignored columns, not read by BellCMS: gift_id, import_tier, (unnamed column 6)." in out
+    assert Subscriber.objects.get().labels == "vip"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "email,name,note,subscribed_to_emails,labels,created_at\n",
+        "email,name\r\n\r\n , \r\n",
+    ],
+    ids=["ghost-headers-only", "blank-rows"],
+)
+def test_import_of_a_header_without_rows_fails_and_says_so(tmp_path, newsletter, content):
+    path = tmp_path / "empty.csv"
+    path.write_text(content, encoding="utf-8")
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_subscribers", str(path), stdout=out)
+
+    assert (
+        str(raised.value) == "empty.csv: the file has a header but no rows; nothing was imported."
+    )
+    assert not Subscriber.objects.exists()
+
+
+def test_export_import_export_gives_the_same_file(tmp_path, newsletter):
+    """The formula guard goes both ways: every value comes back exactly as it was."""
+    from django.utils import timezone
+
+    from subscribers.models import Subscriber as S
+    from tests.factories import SubscriberFactory, SubscriptionFactory
+
+    tricky = [
+        "'=SUM(A1)",  # a name that begins with '= keeps its quote
+        "=SUM(A1)",
+        "''=x",
+        "'Tis the season",
+        "-5",
+        "+44 123",
+        "@handle",
+        "'@x",
+        "O'Brien",
+        "Łukasz Ström",
+    ]
+    created = timezone.now().replace(microsecond=0) - timezone.timedelta(days=3)
+    for n, name in enumerate(tricky):
+        SubscriptionFactory(
+            newsletter=newsletter,
+            subscriber__email=f"person{n}@example.org",
+            subscriber__name=name,
+            subscriber__note=f"{name}\nsecond line" if n % 2 else "",
+            subscriber__labels="'=label, vip" if n == 3 else "",
+            subscriber__tier=["free", "paid", "complimentary"][n % 3],
+            subscriber__stripe_customer_id="=cus_1" if n == 1 else "",
+            subscriber__created_at=created,
+        )
+    SubscriberFactory(
+        email="waiting@example.org", status="pending", consent_at=None, created_at=created
+    )
+    stored = sorted(S.objects.values_list("email", "name", "note", "labels", "tier", "status"))
+
+    first, _ = run("export_subscribers")
+    (tmp_path / "first.csv").write_text(first, encoding="utf-8")
+    S.objects.all().delete()
+    out, err = run("import_subscribers", str(tmp_path / "first.csv"), "--no-progress")
+    second, _ = run("export_subscribers")
+
+    assert err == "" and "Imported 11 subscribers (10 active)" in out
+    assert (
+        sorted(S.objects.values_list("email", "name", "note", "labels", "tier", "status")) == stored
+    )
+    assert S.objects.get(email="person0@example.org").name == "'=SUM(A1)"
+    assert second == first
+    by_email = {row["email"]: row for row in csv.DictReader(io.StringIO(first))}
+    assert by_email["person1@example.org"]["name"] == "'=SUM(A1)"  # never run as a formula
+    assert by_email["person0@example.org"]["name"] == "''=SUM(A1)"
