@@ -93,7 +93,9 @@ def test_csv_import_never_undoes_a_stop(tmp_path, newsletter, people_who_left):
     now = timezone.now()
     undated = [[email, "Back again", "true", ""] for email in EVERYONE]
     future = [[email, "Back again", "true", "9999-01-01T00:00:00.000Z"] for email in EVERYONE]
-    an_hour_ahead = [[email, "Back again", "true", iso(now + timedelta(hours=1))] for email in EVERYONE]
+    an_hour_ahead = [
+        [email, "Back again", "true", iso(now + timedelta(hours=1))] for email in EVERYONE
+    ]
     older = [
         [email, "Back again", "true", iso(now - timedelta(days=LEFT_DAYS_AGO + 1))]
         for email in EVERYONE
