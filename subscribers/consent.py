@@ -34,9 +34,17 @@ class UnknownLeaving:
 UNKNOWN_LEAVING = UnknownLeaving()
 
 
-def consent_date_parse(value: str, *, column: str) -> datetime | None:
+def consent_latest() -> datetime:
+    """The latest date a file may record: now, give or take a clock a little ahead."""
+    return timezone.now() + CONSENT_CLOCK_SKEW
+
+
+def consent_date_parse(
+    value: str, *, column: str, latest: datetime | None = None
+) -> datetime | None:
     """A date and time from a file, aware, within bounds; None when the cell is blank.
 
+    ``latest`` is ``consent_latest()``, taken once by a caller that parses many.
     Raises ``ValueError`` with a message naming the column for text that is not a date, or a
     date before 1990 or in the future: such a date would be stored, compared with an
     unsubscribe and shown in the newsroom's time zone, and none of that can be trusted.
@@ -59,7 +67,7 @@ def consent_date_parse(value: str, *, column: str) -> datetime | None:
         raise ValueError(f"{column} is out of range: {value[:40]!r}") from None
     if parsed < CONSENT_EARLIEST:
         raise ValueError(f"{column} is before 1990: {value[:40]!r}")
-    if parsed > timezone.now() + CONSENT_CLOCK_SKEW:
+    if parsed > (latest or consent_latest()):
         raise ValueError(f"{column} is in the future: {value[:40]!r}")
     return parsed
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 
 from ..addresses import email_normalise, name_clean
-from ..consent import consent_date_parse
+from ..consent import consent_date_parse, consent_latest
 from ..models import Tier
 from .cells import cell_boolean
 
@@ -61,6 +61,8 @@ def _paid_tiers(value: str) -> bool:
 def _text(cells: dict, column: str) -> str:
     # Cells from a CSV file are strings already; other exports (JSON) may give None or numbers.
     value = cells.get(column)
+    if value.__class__ is str:
+        return value.strip()
     return "" if value is None else str(value).strip()
 
 
@@ -72,7 +74,7 @@ def _tier(cells: dict, stripe: str) -> str:
     return Tier.FREE
 
 
-def member_row(number: int, cells: dict, consent_column: str | None) -> MemberRow:
+def member_row(number: int, cells: dict, consent_column: str | None, latest: datetime) -> MemberRow:
     """One row's cells as a member; raises ``ValueError`` or ``ValidationError`` (the address
     is checked by the caller, which needs it before the rest)."""
     stripe = _text(cells, "stripe_customer_id")[:100]
@@ -86,7 +88,9 @@ def member_row(number: int, cells: dict, consent_column: str | None) -> MemberRo
         tier=_tier(cells, stripe),
         stripe_customer_id=stripe,
         labels=_text(cells, "labels")[:500],
-        created_at=consent_date_parse(_text(cells, "created_at"), column="created_at"),
+        created_at=consent_date_parse(
+            _text(cells, "created_at"), column="created_at", latest=latest
+        ),
     )
 
 
@@ -101,6 +105,7 @@ def members_check(
     """The rows that may be imported; the others are reported and skipped."""
     rows: list[MemberRow] = []
     seen: dict[str, int] = {}
+    latest = consent_latest()
     for number, cells in records:
         if progress and number % 1000 == 0:
             progress("checking", number, total)
@@ -117,7 +122,7 @@ def members_check(
             report.skip(number, "deleted", "deleted in Ghost")
             continue
         try:
-            rows.append(member_row(number, {**cells, "email": address}, consent_column))
+            rows.append(member_row(number, {**cells, "email": address}, consent_column, latest))
         except (ValueError, ValidationError) as error:
             message = error.messages[0] if isinstance(error, ValidationError) else str(error)
             report.skip(number, "invalid", message)
