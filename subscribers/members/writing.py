@@ -41,6 +41,21 @@ def _consent_source(row: MemberRow, source: str) -> str:
     return f"import: {source}{undated}"[:200]
 
 
+def _events_record(subscriber_ids: list[int], newsletter, source: str, now) -> None:
+    SubscriberEvent.objects.bulk_create(
+        [
+            SubscriberEvent(
+                subscriber_id=subscriber_id,
+                action="import",
+                newsletter=newsletter,
+                detail=source[:300],
+                created_at=now,
+            )
+            for subscriber_id in subscriber_ids
+        ]
+    )
+
+
 @dataclass
 class _Known:
     """An address already stored that the import may subscribe."""
@@ -177,18 +192,7 @@ def members_write_known(known: list[_Known], newsletter, source, report) -> None
                 if item.subscription_id is None
             ]
         )
-        SubscriberEvent.objects.bulk_create(
-            [
-                SubscriberEvent(
-                    subscriber_id=item.subscriber_id,
-                    action="import",
-                    newsletter=newsletter,
-                    detail=source[:300],
-                    created_at=now,
-                )
-                for item in batch
-            ]
-        )
+        _events_record([item.subscriber_id for item in batch], newsletter, source, now)
         report.subscribed += len(batch)
 
 
@@ -237,18 +241,7 @@ def members_write_new(
                 if subscriber.status == SubscriberStatus.ACTIVE
             ]
         )
-        SubscriberEvent.objects.bulk_create(
-            [
-                SubscriberEvent(
-                    subscriber=subscriber,
-                    action="import",
-                    newsletter=newsletter,
-                    detail=source[:300],
-                    created_at=now,
-                )
-                for subscriber in subscribers
-            ]
-        )
+        _events_record([subscriber.pk for subscriber in subscribers], newsletter, source, now)
         report.imported += len(subscribers)
         report.active += sum(s.status == SubscriberStatus.ACTIVE for s in subscribers)
         if progress:
