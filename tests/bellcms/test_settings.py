@@ -253,10 +253,14 @@ def test_gunicorn_refuses_to_start_with_weak_settings_and_starts_with_strong_one
     [
         ([*MANAGE, "serve", "127.0.0.1:0"], "manage.py serve"),
         ([sys.executable, "-m", "celery", "-A", "bellcms", "worker"], "The Celery worker"),
-        ([sys.executable, "-m", "celery", "-A", "bellcms", "beat"], "Celery beat"),
+        (
+            [sys.executable, "-m", "celery", "-A", "bellcms", "beat", "--schedule={tmp}/beat"],
+            "Celery beat",
+        ),
     ],
     ids=["serve", "worker", "beat"],
 )
 def test_servers_refuse_to_start_with_weak_settings(tmp_path, command, server):
+    command = [part.format(tmp=tmp_path) for part in command]
     result = start(command, weak_production(tmp_path))
     assert_refused_naming_every_variable(result, server)
