@@ -76,8 +76,13 @@ class _Stored:
 def _stored(rows: list[MemberRow], newsletter: Newsletter) -> dict[str, _Stored]:
     stored: dict[str, _Stored] = {}
     for batch in _batched([row.email for row in rows], LOOKUP_BATCH):
-        for email, pk, status in Subscriber.objects.filter(email__in=batch).values_list(
-            "email", "pk", "status"
+        # Locked until the import commits, in one order: an unsubscribe, a bounce or an
+        # erasure that comes in meanwhile waits, and is not overwritten by what was read here.
+        for email, pk, status in (
+            Subscriber.objects.filter(email__in=batch)
+            .select_for_update()
+            .order_by("pk")
+            .values_list("email", "pk", "status")
         ):
             stored[email] = _Stored(subscriber_id=pk, status=status)
     by_id = {item.subscriber_id: item for item in stored.values()}

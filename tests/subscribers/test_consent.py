@@ -228,3 +228,60 @@ def test_the_ghost_migrations_members_follow_the_same_rule(newsletter, people_wh
         5: "member 5: the address is suppressed",
         6: "member 6: the address is suppressed",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["unsubscribe", "bounce"])
+def test_a_stop_that_comes_in_while_an_import_runs_is_kept(newsletter, how):
+    """The import locks the stored subscribers it read: a one-click unsubscribe or a bounce
+    arriving meanwhile waits for it, then wins, instead of being overwritten."""
+    import threading
+
+    from django.db import connection
+
+    from subscribers.members import subscribers_import
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a second connection shares the test database only on PostgreSQL")
+    known = SubscriptionFactory(
+        newsletter=newsletter,
+        status="pending",
+        subscriber__email="known@example.org",
+        subscriber__status="pending",
+        subscriber__consent_at=None,
+        subscriber__consent_method="",
+    ).subscriber
+    data = (
+        "email,subscribed_to_emails,created_at\n"
+        f"known@example.org,true,{iso(timezone.now() - timedelta(days=1))}\n"
+        + "".join(f"new{n}@example.org,true,\n" for n in range(3))
+    ).encode()
+    finished = threading.Event()
+
+    def stop():
+        try:
+            if how == "unsubscribe":
+                subscriber_unsubscribe(
+                    token=unsubscribe_token_make(subscriber=known, newsletter=newsletter)
+                )
+            else:
+                address_suppress(email="known@example.org", reason="hard_bounce")
+            finished.set()
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=stop)
+
+    def progress(phase, done, total):
+        if phase == "writing" and not other.is_alive() and not finished.is_set():
+            other.start()
+            # It waits for the import's lock on the subscriber.
+            assert not finished.wait(timeout=1)
+
+    report = subscribers_import(data=data, newsletter=newsletter, source="m.csv", progress=progress)
+    other.join(timeout=10)
+
+    assert finished.is_set() and report.subscribed == 1
+    known.refresh_from_db()
+    assert known.status == ("unsubscribed" if how == "unsubscribe" else "bounced")
+    assert list(known.subscriptions.values_list("status", flat=True)) == ["unsubscribed"]
