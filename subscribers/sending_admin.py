@@ -42,9 +42,12 @@ VIEW_PERMISSION = "issues.view_issue"
 # Who may see the subscribers' addresses among the failures; the others (journalists, source
 # keepers) see counts and the mail server's reasons, with any address in them masked.
 ADDRESS_PERMISSION = "subscribers.view_subscriber"
-# Anything shaped like an address in a mail server's answer ("550 5.1.1 <a@b.example>: …").
-_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;]+")
+# Anything shaped like an address in a mail server's answer ("550 5.1.1 <a@b.example>: …"):
+# a quoted local part ("john smith"@x), an @ written %40, an answer cut after the @.
+_ADDRESS = re.compile(r'"[^"]*"\s*@\S*|[^\s<>()\[\],;:]*(?:@|%40)[^\s<>()\[\],;]*', re.I)
 ADDRESS_MASK = "[address]"
+# A local part this short says nothing when it shows up in an answer on its own.
+_LOCAL_PART_SHOWN = 2
 # The page asks for fresh numbers this often while the sending runs.
 POLL_SECONDS = 2
 # The failures listed on the page, latest first.
@@ -141,9 +144,15 @@ def progress_data(issue: Issue, progress: Progress, user) -> dict:
     }
 
 
-def addresses_masked(text: str) -> str:
-    """The text with every email address in it replaced by ``[address]``."""
-    return _ADDRESS.sub(ADDRESS_MASK, text)
+def addresses_masked(text: str, address: str | None = None) -> str:
+    """The text with every email address in it replaced by ``[address]``; the recipient's
+    ``address`` and its local part also wherever they appear in another form."""
+    text = _ADDRESS.sub(ADDRESS_MASK, text)
+    if address:
+        local = address.rpartition("@")[0]
+        for known in (address, local) if len(local) > _LOCAL_PART_SHOWN else (address,):
+            text = re.sub(re.escape(known), ADDRESS_MASK, text, flags=re.I)
+    return text
 
 
 def _failures(issue: Issue, *, addresses: bool) -> list[dict]:
@@ -156,8 +165,8 @@ def _failures(issue: Issue, *, addresses: bool) -> list[dict]:
     )
     if not addresses:
         return [
-            {"answer": addresses_masked(answer), "attempts": attempts}
-            for _id, _email, answer, attempts in rows
+            {"answer": addresses_masked(answer, email), "attempts": attempts}
+            for _id, email, answer, attempts in rows
         ]
     return [
         {

@@ -153,6 +153,33 @@ def test_addresses_are_shown_only_to_those_who_may_see_subscribers(client, reque
     assert "addresses are shown to those who may see subscribers" in page
 
 
+@pytest.mark.parametrize(
+    ("email", "answer"),
+    [
+        ("o'brien@mail.example", "550 5.1.1 <{email}>: Recipient address rejected"),
+        ('"john smith"@mail.example', "550 5.1.1 {email}... User unknown"),
+        ("john.smith@mail.example", "550 5.1.1 {local}%40mail.example: no such user"),
+        ("john.smith@mail.example", "552 5.2.2 mailbox of {upper_local} is full"),
+        ("john.smith@mail.example", "550 5.1.1 Recipient rejected: {local}@"),  # cut short
+    ],
+)
+def test_addresses_in_any_form_are_masked_for_those_who_may_not_see_subscribers(
+    client, journalist, sending, email, answer
+):
+    issue, refused = sending
+    type(refused).objects.filter(pk=refused.pk).update(email=email)
+    local = email.rpartition("@")[0]
+    shown_answer = answer.format(email=email, local=local, upper_local=local.upper())
+    Delivery.objects.filter(issue=issue, status=S.FAILED).update(smtp_response=shown_answer)
+    client.force_login(journalist)
+
+    page = client.get(page_url(issue)).content.decode()
+
+    assert "[address]" in page
+    for part in ("brien", "john", "JOHN"):
+        assert part not in page
+
+
 def test_counts_that_do_not_add_up_are_a_visible_warning(client, editor, sending):
     issue, _ = sending
     Dispatch.objects.filter(issue=issue).update(audience=12)
