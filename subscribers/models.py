@@ -16,6 +16,9 @@ from issues.models import Issue, Newsletter
 
 from .addresses import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 
+# Ghost's limit for a member's note; the import refuses a longer one rather than cut it.
+NOTE_MAX_LENGTH = 2000
+
 
 class SubscriberStatus(models.TextChoices):
     PENDING = "pending", _("Pending confirmation")
@@ -115,7 +118,12 @@ class Subscriber(models.Model):
         blank=True,
         help_text=_("Which form or file recorded the consent, e.g. “sign-up: the-bell-weekly”."),
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        help_text=_("As in Ghost, at most 2000 characters."),
+    )
     labels = models.CharField(
         _("labels"), max_length=500, blank=True, help_text=_("Comma-separated, as in Ghost.")
     )

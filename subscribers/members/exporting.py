@@ -18,8 +18,8 @@ def subscribers_export(*, out, newsletter: Newsletter | None = None) -> int:
     """Write subscribers as CSV with Ghost's columns to ``out``; returns the number of rows.
 
     ``subscribed_to_emails`` is true for active subscribers with an active subscription (to
-    ``newsletter``, when given). Importing the file gives back the same subscribers, and
-    exporting them again the same file.
+    ``newsletter``, when given: then only subscribers with a subscription to it, of any status).
+    Importing the file gives back the same subscribers, and exporting them again the same file.
     """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(GHOST_COLUMNS)

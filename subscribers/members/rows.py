@@ -13,10 +13,12 @@ from django.core.exceptions import ValidationError
 
 from ..addresses import email_normalise, name_clean
 from ..consent import consent_date_parse, consent_latest
-from ..models import Tier
+from ..models import NOTE_MAX_LENGTH, Subscriber, Tier
 from .cells import cell_boolean
 
 Progress = Callable[[str, int, int], None]
+LABELS_MAX_LENGTH = Subscriber._meta.get_field("labels").max_length
+STRIPE_ID_MAX_LENGTH = Subscriber._meta.get_field("stripe_customer_id").max_length
 
 
 @dataclass
@@ -74,20 +76,28 @@ def _tier(cells: dict, stripe: str) -> str:
     return Tier.FREE
 
 
+def _limited(cells: dict, column: str, limit: int) -> str:
+    value = _text(cells, column)
+    if len(value) > limit:
+        # Cut, it would come back different in the next export: refused, and said.
+        raise ValueError(f"{column} is longer than {limit} characters ({len(value)})")
+    return value
+
+
 def member_row(number: int, cells: dict, consent_column: str | None, latest: datetime) -> MemberRow:
     """One row's cells as a member; raises ``ValueError`` or ``ValidationError`` (the address
     is checked by the caller, which needs it before the rest)."""
-    stripe = _text(cells, "stripe_customer_id")[:100]
+    stripe = _limited(cells, "stripe_customer_id", STRIPE_ID_MAX_LENGTH)
     return MemberRow(
         number=number,
         email=cells["email"],
         name=name_clean(_text(cells, "name")),
-        note=_text(cells, "note")[:2000],
+        note=_limited(cells, "note", NOTE_MAX_LENGTH),
         consented=consent_column is not None
         and cell_boolean(cells.get(consent_column), consent_column),
         tier=_tier(cells, stripe),
         stripe_customer_id=stripe,
-        labels=_text(cells, "labels")[:500],
+        labels=_limited(cells, "labels", LABELS_MAX_LENGTH),
         created_at=consent_date_parse(
             _text(cells, "created_at"), column="created_at", latest=latest
         ),

@@ -234,16 +234,19 @@ def members_write_new(
             )
             for subscriber in subscribers:
                 subscriber.pk = ids[subscriber.email]
+        # Those without consent get a pending subscription: they belong to the newsletter's
+        # list (and to its export), and get no mail until they confirm.
         Subscription.objects.bulk_create(
             [
                 Subscription(
                     subscriber=subscriber,
                     newsletter=newsletter,
-                    status=SubscriptionStatus.ACTIVE,
+                    status=SubscriptionStatus.ACTIVE
+                    if subscriber.status == SubscriberStatus.ACTIVE
+                    else SubscriptionStatus.PENDING,
                     confirmed_at=subscriber.consent_at,
                 )
                 for subscriber in subscribers
-                if subscriber.status == SubscriberStatus.ACTIVE
             ]
         )
         _events_record([subscriber.pk for subscriber in subscribers], newsletter, source, now)

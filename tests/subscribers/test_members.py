@@ -103,7 +103,9 @@ def test_import_plain_email_name_csv_waits_for_consent(tmp_path, newsletter):
         ("anna@example.com", "pending"),
         ("boris@xn--e1afmkfd.xn--p1ai", "pending"),
     }
-    assert not Subscription.objects.exists()
+    # On the newsletter's list, waiting: nobody is mailed.
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
+    assert not Subscriber.objects.subscribed_to(newsletter).exists()
 
 
 def test_import_skips_suppressed_addresses(tmp_path, newsletter):
@@ -437,3 +439,54 @@ def test_export_import_export_gives_the_same_file(tmp_path, newsletter):
     by_email = {row["email"]: row for row in csv.DictReader(io.StringIO(first))}
     assert by_email["person1@example.org"]["name"] == "'=SUM(A1)"  # never run as a formula
     assert by_email["person0@example.org"]["name"] == "''=SUM(A1)"
+
+
+@pytest.mark.parametrize(
+    ("column", "limit"), [("note", 2000), ("labels", 500), ("stripe_customer_id", 100)]
+)
+def test_import_refuses_a_value_too_long_to_store_rather_than_cut_it(
+    tmp_path, newsletter, column, limit
+):
+    rows = [ghost_row(1, **{column: "x" * limit}), ghost_row(2, **{column: "y" * (limit + 1)})]
+    _, err = run("import_subscribers", str(write_csv(tmp_path / "m.csv", rows)))
+
+    assert f"m.csv: line 3: {column} is longer than {limit} characters ({limit + 1})" in err
+    (stored,) = Subscriber.objects.all()
+    assert getattr(stored, column) == "x" * limit
+
+
+def test_export_of_one_newsletter_round_trips_too(tmp_path, newsletter):
+    from django.utils import timezone
+
+    from subscribers.models import Subscriber as S
+    from tests.factories import SubscriptionFactory
+
+    other = NewsletterFactory(slug="the-bell-daily", name="The Bell Daily")
+    SubscriptionFactory(newsletter=newsletter, subscriber__email="reader@example.org")
+    SubscriptionFactory(
+        newsletter=newsletter,
+        subscriber__email="left@example.org",
+        subscriber__status="unsubscribed",
+        status="unsubscribed",
+        unsubscribed_at=timezone.now(),
+    )
+    SubscriptionFactory(newsletter=other, subscriber__email="daily@example.org")
+
+    first, _ = run("export_subscribers", "--newsletter", newsletter.slug)
+    (tmp_path / "weekly.csv").write_text(first, encoding="utf-8")
+    S.objects.all().delete()
+    run("import_subscribers", str(tmp_path / "weekly.csv"), "--newsletter", newsletter.slug)
+    second, _ = run("export_subscribers", "--newsletter", newsletter.slug)
+
+    assert [row["email"] for row in csv.DictReader(io.StringIO(first))] == [
+        "reader@example.org",
+        "left@example.org",
+    ]
+    assert second == first
+    # The one who left comes back as pending, on the newsletter's list: no mail until they
+    # confirm.
+    left = S.objects.get(email="left@example.org")
+    assert left.status == "pending"
+    assert list(left.subscriptions.values_list("newsletter__slug", "status")) == [
+        (newsletter.slug, "pending")
+    ]
