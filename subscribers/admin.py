@@ -10,7 +10,12 @@ from bellcms.dates import datetime_shown
 
 from .addresses import email_normalise, name_clean, suppression_hash
 from .models import Subscriber, SubscriberEvent, Subscription, Suppression, SuppressionReason
-from .services import address_suppress, subscriber_erase, subscriber_unsubscribe_all
+from .services import (
+    address_suppress,
+    subscriber_erase,
+    subscriber_unsubscribe_all,
+    suppression_lift,
+)
 
 
 class SubscriberAdminForm(forms.ModelForm):
@@ -149,9 +154,12 @@ class SuppressionAdminForm(forms.ModelForm):
 
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
-    list_display = ("short_hash", "reason", "created_at")
-    list_filter = ("reason",)
+    list_display = ("short_hash", "reason", "created_at", "lifted_at")
+    list_filter = ("reason", ("lifted_at", admin.EmptyFieldListFilter))
     ordering = ("-created_at",)
+    # An entry is never deleted by hand: it is the only record that the person asked us to stop
+    # (an erased subscriber has nothing else). Lifting lets the person's own sign-up through.
+    actions = ["lift"]
     # Searching takes an address and looks up its hash: the list never shows addresses.
     search_fields = ("address_hash",)
     search_help_text = _("Enter a full email address.")
@@ -171,10 +179,12 @@ class SuppressionAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return ["email", "reason"] if obj is None else ["address_hash", "reason", "created_at"]
+        return ["email", "reason"] if obj is None else self._shown
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["address_hash", "reason", "created_at"]
+        return [] if obj is None else self._shown
+
+    _shown = ["address_hash", "reason", "created_at", "lifted_at"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -190,3 +200,25 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description=_("Lift: the person may sign up again (files and staff still may not)"),
+        permissions=["change"],
+    )
+    def lift(self, request, queryset):
+        count = sum(suppression_lift(suppression=suppression) for suppression in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Lifted %d suppression: the person can now sign up again, and is mailed once "
+                "they confirm from the email the sign-up sends.",
+                "Lifted %d suppressions: each person can now sign up again, and is mailed once "
+                "they confirm from the email the sign-up sends.",
+                count,
+            )
+            % count,
+            messages.SUCCESS,
+        )

@@ -16,7 +16,7 @@ from .models import (
     Subscription,
     SubscriptionStatus,
 )
-from .services import address_is_suppressed
+from .services import address_is_suppressed, address_refuses_signup
 from .tokens import confirm_token_make, preferences_token_make, unsubscribe_token_make
 
 
@@ -42,7 +42,7 @@ def confirmation_send(*, subscription_id: int) -> bool:
         subscriber.status == SubscriberStatus.ACTIVE
         and subscription.status == SubscriptionStatus.ACTIVE
     )
-    if already or address_is_suppressed(email=subscriber.email):
+    if already or address_refuses_signup(email=subscriber.email):
         return False
     signup = (
         SubscriberEvent.objects.filter(

@@ -214,13 +214,26 @@ class Subscription(models.Model):
 
 
 class Suppression(models.Model):
-    """An address that must never be mailed again, kept as a keyed hash (see ``addresses``)."""
+    """An address that must never be mailed again, kept as a keyed hash (see ``addresses``).
+
+    Staff lift one when the person asks to come back; it stays until that person's own
+    confirmed sign-up removes it, so that no file or admin form brings the address back first.
+    """
 
     Reason = SuppressionReason
 
     address_hash = models.CharField(_("address hash"), max_length=64, unique=True, editable=False)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     created_at = models.DateTimeField(_("suppressed at"), default=timezone.now)
+    lifted_at = models.DateTimeField(
+        _("lifted at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Lifted by staff at the person's request: their own sign-up, confirmed by email, "
+            "may bring the address back; imports and the admin still may not."
+        ),
+    )
 
     class Meta:
         verbose_name = _("suppression")

@@ -34,8 +34,41 @@ class SubscriptionRefused(Exception):
 
 
 def address_is_suppressed(*, email: str) -> bool:
-    """Whether the address (in any spelling that normalises alike) is on the suppression list."""
+    """Whether the address (in any spelling that normalises alike) is on the suppression list,
+    lifted or not: no import, admin form or sending passes it."""
     return Suppression.objects.filter(address_hash=suppression_hash(email)).exists()
+
+
+def address_refuses_signup(*, email: str) -> bool:
+    """Whether the person's own sign-up is refused: suppressed, and not lifted by staff."""
+    return Suppression.objects.filter(
+        address_hash=suppression_hash(email), lifted_at__isnull=True
+    ).exists()
+
+
+def _suppression_arm(address_hash: str, reason: str) -> Suppression:
+    # A new stop re-arms a lifted suppression; an armed one keeps its first reason and time.
+    suppression, created = Suppression.objects.select_for_update().get_or_create(
+        address_hash=address_hash, defaults={"reason": reason}
+    )
+    if not created and suppression.lifted_at is not None:
+        suppression.reason, suppression.lifted_at = reason, None
+        suppression.created_at = timezone.now()
+        suppression.save(update_fields=["reason", "lifted_at", "created_at"])
+    return suppression
+
+
+@transaction.atomic
+def suppression_lift(*, suppression: Suppression) -> bool:
+    """Let the person come back through their own confirmed sign-up (they asked staff).
+
+    Nothing else changes: files, the admin and sending still treat the address as suppressed
+    until the person confirms, which removes the entry. Returns False if already lifted.
+    """
+    changed = Suppression.objects.filter(pk=suppression.pk, lifted_at__isnull=True).update(
+        lifted_at=timezone.now()
+    )
+    return bool(changed)
 
 
 def event_record(
@@ -57,9 +90,7 @@ def address_suppress(*, email: str, reason: str) -> Suppression:
     Idempotent: a second call keeps the first reason and time.
     """
     address = email_normalise(email)
-    suppression, _ = Suppression.objects.get_or_create(
-        address_hash=suppression_hash(address), defaults={"reason": reason}
-    )
+    suppression = _suppression_arm(suppression_hash(address), reason)
     subscriber = Subscriber.objects.select_for_update().filter(email=address).first()
     if subscriber is not None:
         _subscriber_stop(subscriber, reason=reason)
@@ -111,10 +142,7 @@ def subscriber_erase(*, subscriber: Subscriber) -> Suppression:
     again.
     """
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
-    suppression, _ = Suppression.objects.get_or_create(
-        address_hash=suppression_hash(subscriber.email),
-        defaults={"reason": SuppressionReason.ERASURE},
-    )
+    suppression = _suppression_arm(suppression_hash(subscriber.email), SuppressionReason.ERASURE)
     # The admin's history names the subscriber by address (object_repr, change_message).
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Subscriber),
@@ -181,7 +209,7 @@ def signup_attempt_process(*, attempt_id: int) -> bool:
             return False
         attempt.delete()
         address, newsletter, form = attempt.email, attempt.newsletter, attempt.form
-        if address_is_suppressed(email=address):
+        if address_refuses_signup(email=address):
             return False
         subscriber, _ = Subscriber.objects.get_or_create(
             email=address, defaults={"name": attempt.name}
@@ -228,7 +256,7 @@ def subscriber_confirm(*, token: str) -> Subscription:
     if subscription is None:
         raise SubscriptionRefused("gone")
     subscriber = subscription.subscriber
-    if address_is_suppressed(email=subscriber.email):
+    if address_refuses_signup(email=subscriber.email):
         raise SubscriptionRefused("suppressed")
     unsubscribed_at = subscription.unsubscribed_at
     if unsubscribed_at is not None and data.issued_at < unsubscribed_at.replace(microsecond=0):
@@ -242,6 +270,10 @@ def subscriber_confirm(*, token: str) -> Subscription:
         subscriber.consent_source = f"sign-up: {data.form or subscription.newsletter.slug}"[:200]
         subscriber.soft_bounces = 0
         subscriber.save()
+    # The person's own click ends a suppression staff lifted at their request.
+    Suppression.objects.filter(
+        address_hash=suppression_hash(subscriber.email), lifted_at__isnull=False
+    ).delete()
     if subscription.status != SubscriptionStatus.ACTIVE:
         subscription.status = SubscriptionStatus.ACTIVE
         subscription.confirmed_at = now

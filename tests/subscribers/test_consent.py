@@ -285,3 +285,76 @@ def test_a_stop_that_comes_in_while_an_import_runs_is_kept(newsletter, how):
     known.refresh_from_db()
     assert known.status == ("unsubscribed" if how == "unsubscribe" else "bounced")
     assert list(known.subscriptions.values_list("status", flat=True)) == ["unsubscribed"]
+
+
+def test_a_lifted_suppression_lets_only_the_persons_own_signup_through(
+    client, tmp_path, newsletter, people_who_left, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from subscribers.addresses import suppression_hash
+    from subscribers.models import Suppression
+
+    client.force_login(UserFactory(username="admin", is_superuser=True))
+    suppression = Suppression.objects.get(address_hash=suppression_hash(ERASED))
+    # The entry is the only record that the person asked us to stop: nobody deletes it.
+    delete = reverse("admin:subscribers_suppression_delete", args=[suppression.pk])
+    assert client.get(delete).status_code == 403
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+
+    # The person asks to come back; staff lift the entry.
+    response = client.post(
+        reverse("admin:subscribers_suppression_changelist"),
+        {"action": "lift", "_selected_action": [suppression.pk]},
+        follow=True,
+    )
+    assert "Lifted 1 suppression" in response.content.decode()
+
+    # An old file and the admin's add form still cannot bring the address back …
+    yesterday = iso(timezone.now() - timedelta(days=1))
+    _, err = import_file(tmp_path, "old.csv", [[ERASED, "Erased", "true", yesterday]])
+    assert "old.csv: line 2: the address is suppressed" in err
+    page = client.post(
+        reverse("admin:subscribers_subscriber_add"),
+        {"email": ERASED, "name": "Erased", "tier": "free"},
+    ).content.decode()
+    assert "This address is suppressed" in page
+    assert state(newsletter)[ERASED] == (None, None, True)
+
+    # … the person's own sign-up does, once they confirm from the email.
+    reader = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        reader.post(
+            reverse("subscribers:signup_newsletter", args=[newsletter.slug]),
+            {"email": ERASED, "newsletter": newsletter.slug},
+            REMOTE_ADDR="203.0.113.9",
+        )
+    (message,) = mail.outbox
+    (link,) = set(links_in(message.body, "/confirm/"))
+    assert reader.post(link.removeprefix("http://127.0.0.1:8000")).status_code == 200
+    assert state(newsletter)[ERASED] == ("active", "active", False)
+
+    # A new bounce suppresses the address again, for good.
+    address_suppress(email=ERASED, reason="hard_bounce")
+    assert state(newsletter)[ERASED] == ("bounced", "unsubscribed", True)
+
+
+def test_a_new_stop_rearms_a_lifted_suppression(
+    client, newsletter, people_who_left, django_capture_on_commit_callbacks
+):
+    from subscribers.addresses import suppression_hash
+    from subscribers.models import Suppression
+    from subscribers.services import suppression_lift
+
+    suppression = Suppression.objects.get(address_hash=suppression_hash(SUPPRESSED))
+    assert suppression_lift(suppression=suppression)
+    address_suppress(email=SUPPRESSED, reason="complaint")  # before the person signed up
+
+    suppression.refresh_from_db()
+    assert (suppression.reason, suppression.lifted_at) == ("complaint", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("subscribers:signup_newsletter", args=[newsletter.slug]),
+            {"email": SUPPRESSED, "newsletter": newsletter.slug},
+        )
+    assert mail.outbox == []
