@@ -6,3 +6,6 @@ class SourcesConfig(AppConfig):
 
     name = "sources"
     verbose_name = "Sources"
+
+    def ready(self):
+        from . import versioning  # noqa: F401  (registers the models with django-reversion)

@@ -170,6 +170,19 @@ BELLCMS_BASE_URL = env.str("BELLCMS_BASE_URL", default="http://127.0.0.1:8000").
 # The import refuses files larger than this before reading them.
 BELLCMS_IMPORT_MAX_BYTES = env.int("BELLCMS_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
 
+# Sources (docs/sources.md). The master key wraps each source's data key: url-safe base64 of 32
+# bytes, from the environment only, never derived from SECRET_KEY. Without it identities can be
+# neither sealed nor revealed; everything else works. During a rotation the old key goes in
+# SOURCE_MASTER_KEY_PREVIOUS. The index key (any long random string) keys the blind index that
+# tells a keeper a new source may be a known one; it never changes.
+SOURCE_MASTER_KEY = env.str("SOURCE_MASTER_KEY", default="")
+SOURCE_MASTER_KEY_PREVIOUS = env.str("SOURCE_MASTER_KEY_PREVIOUS", default="")
+SOURCE_INDEX_KEY = env.str("SOURCE_INDEX_KEY", default="")
+# Who holds the master key: a class with wrap/unwrap/is_current (sources.keys.MasterKeys).
+SOURCE_KEY_PROVIDER = env.str("SOURCE_KEY_PROVIDER", default="sources.keys.EnvironmentMasterKeys")
+# In the admin, revealing an identity needs the password typed again within this many seconds.
+SOURCE_REVEAL_PASSWORD_SECONDS = env.int("SOURCE_REVEAL_PASSWORD_SECONDS", default=300)
+
 # Subscribers (docs/subscribers.md).
 # The key of the suppression list's address hashes. Set it once and keep it: a new key makes
 # every stored suppression unmatchable. Without it, a key is derived from SECRET_KEY.

@@ -2,6 +2,7 @@
 
 import os
 
+from .dev_keys import dev_source_keys_load
 from .paths import VAR_DIR
 
 os.environ.setdefault("DEBUG", "true")
@@ -12,9 +13,10 @@ os.environ.setdefault("CACHE_URL", f"filecache://{VAR_DIR / 'cache'}")
 # Four slashes: django-environ reads a filemail path as relative unless it has one more.
 os.environ.setdefault("EMAIL_URL", f"filemail:///{VAR_DIR / 'outbox'}")
 os.environ.setdefault("CELERY_BROKER_URL", "filesystem://localhost/")
+dev_source_keys_load(VAR_DIR)
 
-from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL, DATABASES
+from .base import *  # noqa: F403, E402
+from .base import CELERY_BROKER_URL, DATABASES  # noqa: E402
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker, beat and web share one SQLite file: wait for a lock rather than fail at once, and

@@ -1,6 +1,8 @@
 """The test suite: SQLite unless DATABASE_URL names another database (CI sets PostgreSQL)."""
 
+import base64
 import os
+import secrets
 import tempfile
 import uuid
 
@@ -10,6 +12,11 @@ os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
 # Unit tests run tasks eagerly and never touch it; tests with real workers use it (Redis).
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("BELLCMS_VAR_DIR", tempfile.mkdtemp(prefix="bellcms-test-var-"))
+# Fresh source keys for each run; processes a test starts inherit them.
+os.environ.setdefault(
+    "SOURCE_MASTER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+)
+os.environ.setdefault("SOURCE_INDEX_KEY", secrets.token_urlsafe(48))
 
 from .base import *  # noqa: F403
 
