@@ -65,6 +65,11 @@ def newsroom_groups(db):
         group.permissions.add(
             *Permission.objects.filter(content_type__app_label="issues", codename__in=codenames)
         )
+    sources = importlib.import_module("sources.migrations.0003_newsroom_groups")
+    for name, codenames in sources.GROUP_PERMISSIONS.items():
+        Group.objects.get(name=name).permissions.add(
+            *Permission.objects.filter(content_type__app_label="sources", codename__in=codenames)
+        )
 
 
 @pytest.fixture

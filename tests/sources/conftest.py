@@ -1,0 +1,45 @@
+"""Fixtures of the sources tests: the newsroom's people and one registered source."""
+
+import pytest
+
+from tests.factories import UserFactory
+
+# A name that appears nowhere else: the planted-identity tests look for it everywhere.
+PLANTED_NAME = "Zebulon Quartermaine-Vasquez"
+
+
+def identity(name=PLANTED_NAME, **extra):
+    return {
+        "name": name,
+        "position": "Deputy head of a presidential administration directorate",
+        "contacts": "+7 915 555-01-23\nzq.signal.handle",
+        **extra,
+    }
+
+
+def source_fields(**extra):
+    return {
+        "basis": "participant",
+        "reliability": "usually",
+        "motive": "Disagrees with the war and wants the facts known.",
+        "anonymity_reason": "Would be dismissed and prosecuted for disclosing state secrets.",
+        **extra,
+    }
+
+
+@pytest.fixture
+def second_editor(newsroom_groups):
+    return UserFactory(username="editor2", groups=["Editors"])
+
+
+@pytest.fixture
+def source(journalist):
+    from sources.services import source_create
+
+    return source_create(
+        acting_user=journalist,
+        codename="KESTREL",
+        identity=identity(),
+        descriptors=["a source with contacts inside the Kremlin", "a Kremlin insider"],
+        **source_fields(),
+    )
