@@ -8,4 +8,6 @@ class SourcesConfig(AppConfig):
     verbose_name = "Sources"
 
     def ready(self):
-        from . import versioning  # noqa: F401  (registers the models with django-reversion)
+        from . import history, versioning  # noqa: F401  (registers with django-reversion)
+
+        history.register()

@@ -142,6 +142,13 @@ def _identity_seal(source: Source, identity: dict[str, str]) -> None:
     )
 
 
+def sealing_check() -> None:
+    """``KeyUnavailable`` now, rather than after a form is filled in, when identities cannot
+    be sealed (no master key or index key)."""
+    master_keys().wrap(bytes(32), source_id=0)
+    blind_digests({"name": "check"})
+
+
 def source_create(
     *, acting_user, codename: str, identity: dict, descriptors: list[str], **fields
 ) -> Source:
@@ -244,11 +251,13 @@ def access_revoke(*, grant: AccessGrant, acting_user) -> bool:
     return bool(changed)
 
 
-def _reveal_decision(*, user, source: Source, reason: str):
+def _reveal_decision(*, user, source: Source, reason: str, password_confirmed: bool):
     if not (user and user.is_active):
         return None, _("the account is disabled")
     if not reason:
         return None, _("no reason given")
+    if not password_confirmed:
+        return None, _("the password was not typed again")
     grant = (
         AccessGrant.objects.in_force()
         .filter(source=source, user=user)
@@ -260,8 +269,13 @@ def _reveal_decision(*, user, source: Source, reason: str):
     return grant, ""
 
 
-def identity_reveal(*, user, source: Source, reason: str) -> dict[str, str]:
+def identity_reveal(
+    *, user, source: Source, reason: str, password_confirmed: bool = True
+) -> dict[str, str]:
     """The identity of ``source``, for ``user`` who holds a grant in force, for ``reason``.
+
+    ``password_confirmed`` is the admin's word that the person typed their password again
+    within ``SOURCE_REVEAL_PASSWORD_SECONDS``; without it the attempt is a refusal.
 
     Writes a ``RevealEvent`` first, revealed or refused, and commits it before anything is
     decrypted (call it outside a transaction). Raises ``RevealRefused``, or ``KeyUnavailable``
@@ -269,7 +283,9 @@ def identity_reveal(*, user, source: Source, reason: str) -> dict[str, str]:
     """
     reason = (reason or "").strip()
     with transaction.atomic():
-        grant, refusal = _reveal_decision(user=user, source=source, reason=reason)
+        grant, refusal = _reveal_decision(
+            user=user, source=source, reason=reason, password_confirmed=password_confirmed
+        )
         RevealEvent.objects.create(
             source=source,
             user=user,

@@ -163,11 +163,12 @@ def issue_compare(old: IssueSnapshot, new: IssueSnapshot) -> VersionDiff:
     )
 
 
-def snapshots_compare(
-    old: StorySnapshot | IssueSnapshot, new: StorySnapshot | IssueSnapshot
-) -> VersionDiff:
-    if isinstance(old, StorySnapshot) and isinstance(new, StorySnapshot):
-        return story_compare(old, new)
-    if isinstance(old, IssueSnapshot) and isinstance(new, IssueSnapshot):
-        return issue_compare(old, new)
-    raise TypeError(f"cannot compare {type(old).__name__} with {type(new).__name__}")
+# How two snapshots of one kind are compared; other apps add theirs (``history_register``).
+COMPARERS: dict[type, Any] = {StorySnapshot: story_compare, IssueSnapshot: issue_compare}
+
+
+def snapshots_compare(old, new) -> VersionDiff:
+    compare = COMPARERS.get(type(old))
+    if compare is None or type(old) is not type(new):
+        raise TypeError(f"cannot compare {type(old).__name__} with {type(new).__name__}")
+    return compare(old, new)

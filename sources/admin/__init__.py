@@ -1,0 +1,16 @@
+"""Sources in the admin: the public record for the newsroom, identities only through a logged
+reveal, grants and the reveal log for source keepers.
+
+- ``sources``: the source list and page, its descriptors and contact log, the add form (which
+  seals the identity at once; it is never shown again there);
+- ``reveal``: the reveal page (a grant in force, the password typed again, a reason);
+- ``grants``: access grants and the reveal log, for source keepers.
+"""
+
+# The admin is loaded before SourcesConfig.ready(): versions and the History page's reading of
+# them must be in place before the model admins that use them.
+from .. import history, versioning  # noqa: F401  isort: skip
+
+history.register()
+
+from . import grants, sources  # noqa: E402, F401  (each registers its admin)

@@ -1,0 +1,87 @@
+"""The reveal page: who a source is, for a person with a grant in force, who typed their
+password again within the last minutes and says why. Every attempt, refused or not, is in the
+reveal log before anything is decrypted; the identity is in this one response only (never in a
+message, the session or a cache)."""
+
+import time
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from ..keys import KeyUnavailable
+from ..models import AccessGrant
+from ..services import RevealRefused, identity_reveal
+
+SESSION_KEY = "sources.password_confirmed_at"
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you need to know now"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+    password = forms.CharField(
+        label=_("Your password, again"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+def _password_fresh(request) -> bool:
+    confirmed = request.session.get(SESSION_KEY)
+    return bool(confirmed) and time.time() - confirmed < settings.SOURCE_REVEAL_PASSWORD_SECONDS
+
+
+@never_cache
+def reveal_view(model_admin, request, object_id):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    source = model_admin.get_object(request, object_id)
+    if source is None:
+        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+    identity, refusal = None, ""
+    form = RevealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        password = form.cleaned_data["password"]
+        if password and request.user.check_password(password):
+            request.session[SESSION_KEY] = time.time()
+        elif password:
+            form.add_error("password", _("That is not your password."))
+        try:
+            identity = identity_reveal(
+                user=request.user,
+                source=source,
+                reason=form.cleaned_data["reason"],
+                password_confirmed=_password_fresh(request),
+            )
+        except RevealRefused as refused:
+            refusal = refused.message
+        except KeyUnavailable as error:
+            refusal = str(error)
+    grant = (
+        AccessGrant.objects.in_force()
+        .filter(source=source, user=request.user)
+        .order_by("-expires_at")
+        .first()
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Who is %(codename)s?") % {"codename": source.codename},
+        "opts": model_admin.opts,
+        "original": source,
+        "form": form,
+        "grant": grant,
+        "password_fresh": _password_fresh(request),
+        "identity": identity,
+        "refusal": refusal,
+        "now": timezone.now(),
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, "admin/sources/source/reveal.html", context)

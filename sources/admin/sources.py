@@ -1,0 +1,262 @@
+"""The source list and page. Journalists and editors see the public record of every source
+(codename, descriptors, basis, reliability, status); the identity is typed once, in the add
+form, sealed at once, and shown only on the reveal page."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+from reversion.admin import VersionAdmin
+
+from issues.history.admin import VersionCompareAdminMixin
+
+from ..access import user_is_keeper, user_may_change_source
+from ..keys import KeyUnavailable
+from ..models import AccessGrant, ContactLogEntry, Descriptor, RevealEvent, Source
+from ..services import (
+    SourceRefused,
+    anonymity_reason_clean,
+    descriptor_is_plural,
+    sealing_check,
+    source_create,
+    source_possible_duplicates,
+    source_verify,
+)
+from .reveal import reveal_view
+
+
+class SourceAddForm(forms.ModelForm):
+    """The public record, the descriptors and, sealed on save, the identity."""
+
+    descriptors = forms.CharField(
+        label=_("Descriptors approved for print"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line, e.g. “a source with contacts inside the Kremlin”."),
+    )
+    identity_name = forms.CharField(label=_("Real name"), max_length=300)
+    identity_position = forms.CharField(label=_("Position"), max_length=500, required=False)
+    identity_contacts = forms.CharField(
+        label=_("Contact channels"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text=_("One per line: phone, messenger handle, address."),
+    )
+    identity_notes = forms.CharField(
+        label=_("Notes on the identity"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Source
+        fields = ["codename", "basis", "reliability", "motive", "anonymity_reason"]
+
+    def clean_anonymity_reason(self):
+        try:
+            return anonymity_reason_clean(self.cleaned_data["anonymity_reason"])
+        except SourceRefused as refused:
+            raise ValidationError(refused.message) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            sealing_check()
+        except KeyUnavailable as error:
+            raise ValidationError(str(error)) from None
+        return cleaned
+
+    def identity(self) -> dict:
+        return {
+            field: self.cleaned_data[f"identity_{field}"]
+            for field in ("name", "position", "contacts", "notes")
+        }
+
+
+class DescriptorInlineForm(forms.ModelForm):
+    class Meta:
+        model = Descriptor
+        fields = ["text"]
+
+    def save(self, commit=True):
+        self.instance.plural = descriptor_is_plural(self.instance.text)
+        return super().save(commit)
+
+
+class DescriptorInline(admin.TabularInline):
+    model = Descriptor
+    form = DescriptorInlineForm
+    fields = ("text", "plural")
+    readonly_fields = ("plural",)
+    extra = 0
+    min_num = 1
+    validate_min = True
+
+
+class ContactLogInline(admin.TabularInline):
+    """The contact log: the day, the channel type, a note; never a number or a place."""
+
+    model = ContactLogEntry
+    fields = ("day", "channel", "note", "created_by")
+    readonly_fields = ("created_by",)
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Source)
+class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
+    list_display = ("codename", "descriptor_list", "basis", "reliability", "status", "handler")
+    list_filter = ("status", "basis", "reliability")
+    search_fields = ("codename", "descriptors__text")
+    readonly_fields = ("status", "handler", "verified_by", "verified_at", "revision")
+    fieldsets = (
+        (None, {"fields": ("codename", "status", "handler")}),
+        (
+            _("What the source knows, and why they talk"),
+            {"fields": ("basis", "reliability", "motive", "anonymity_reason")},
+        ),
+        (_("Verification"), {"fields": ("verified_by", "verified_at", "revision")}),
+    )
+    inlines = [DescriptorInline, ContactLogInline]
+    change_form_template = "admin/sources/source/change_form.html"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("handler")
+            .prefetch_related(Prefetch("descriptors", queryset=Descriptor.objects.order_by("pk")))
+        )
+
+    @admin.display(description=_("descriptors"))
+    def descriptor_list(self, obj):
+        return format_html_join("", "<div>{}</div>", ((d.text,) for d in obj.descriptors.all()))
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SourceAddForm
+            kwargs["fields"] = None
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        return (
+            (None, {"fields": ("codename", "descriptors")}),
+            (
+                _("What the source knows, and why they talk"),
+                {"fields": ("basis", "reliability", "motive", "anonymity_reason")},
+            ),
+            (
+                _("Identity: sealed when you save, and never shown here again"),
+                {
+                    "fields": (
+                        "identity_name",
+                        "identity_position",
+                        "identity_contacts",
+                        "identity_notes",
+                    )
+                },
+            ),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and user_may_change_source(
+            request.user, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.revision += 1
+            obj.save()
+            return
+        created = source_create(
+            acting_user=request.user,
+            codename=form.cleaned_data["codename"],
+            identity=form.identity(),
+            descriptors=form.cleaned_data["descriptors"].splitlines(),
+            basis=form.cleaned_data["basis"],
+            reliability=form.cleaned_data["reliability"],
+            motive=form.cleaned_data["motive"],
+            anonymity_reason=form.cleaned_data["anonymity_reason"],
+        )
+        obj.pk, obj.handler, obj.revision = created.pk, created.handler, created.revision
+        obj._state.adding, obj._state.db = False, created._state.db
+        if user_is_keeper(request.user):
+            for duplicate in source_possible_duplicates(source=created):
+                messages.warning(
+                    request,
+                    _("This person may already be source %(codename)s (same name or contact).")
+                    % {"codename": duplicate.codename},
+                )
+
+    def save_formset(self, request, form, formset, change):
+        for entry in formset.save(commit=False):
+            if isinstance(entry, ContactLogEntry) and entry.pk is None:
+                entry.created_by = request.user
+            entry.save()
+        formset.save_m2m()
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.reveal_view)
+        verify = self.admin_site.admin_view(self.verify_view)
+        return [
+            path("<path:object_id>/reveal/", view, name="sources_source_reveal"),
+            path("<path:object_id>/verify/", verify, name="sources_source_verify"),
+            *super().get_urls(),
+        ]
+
+    def reveal_view(self, request, object_id):
+        return reveal_view(self, request, object_id)
+
+    def verify_view(self, request, object_id):
+        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        source = self.get_object(request, object_id)
+        if source is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        try:
+            source_verify(source=source, acting_user=request.user)
+        except SourceRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, _("You verified %(codename)s.") % {"codename": source})
+        return HttpResponseRedirect(reverse("admin:sources_source_change", args=[source.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        source = self.get_object(request, object_id)
+        extra = {"reveal_url": reverse("admin:sources_source_reveal", args=[object_id])}
+        if source is not None:
+            extra["may_verify"] = (
+                request.user.has_perm("sources.verify_source")
+                and source.handler_id != request.user.pk
+                and source.verified_by_id is None
+            )
+            extra["verify_url"] = reverse("admin:sources_source_verify", args=[object_id])
+            if user_is_keeper(request.user):
+                extra["keeper"] = {
+                    "duplicates": source_possible_duplicates(source=source),
+                    "grants": AccessGrant.objects.filter(source=source).select_related(
+                        "user", "granted_by"
+                    ),
+                    "reveals": RevealEvent.objects.filter(source=source).select_related("user")[
+                        :50
+                    ],
+                }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
