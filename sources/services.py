@@ -184,6 +184,8 @@ def source_create(
             for text in texts
         )
         _identity_seal(source, identity)
+        # Again, now that the descriptors exist (bulk_create sends no signal to follow them).
+        reversion.add_to_revision(source)
         reversion.set_user(acting_user)
         reversion.set_comment(_("Registered the source."))
     return source

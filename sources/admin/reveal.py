@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
 
 from ..keys import KeyUnavailable
 from ..models import AccessGrant
@@ -39,8 +38,8 @@ def _password_fresh(request) -> bool:
     return bool(confirmed) and time.time() - confirmed < settings.SOURCE_REVEAL_PASSWORD_SECONDS
 
 
-@never_cache
 def reveal_view(model_admin, request, object_id):
+    """The page (``admin_site.admin_view`` makes it never cached)."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     source = model_admin.get_object(request, object_id)

@@ -1,9 +1,10 @@
 """What each newsroom group may do with sources. Identities are not a permission: reading one
 takes an access grant from a source keeper, per person and source, and is logged.
 
-Journalists register sources and keep their contact log (the admin lets them change only the
-sources they handle); editors also verify them; source keepers grant and revoke access and read
-the reveal log.
+Journalists register sources, with the descriptors they propose, and keep their contact log (the
+admin lets them change only the sources they handle); editors approve descriptors (add, change,
+remove them) and verify sources; source keepers also grant and revoke access and read the
+reveal log.
 """
 
 from django.contrib.auth.management import create_permissions
@@ -24,6 +25,9 @@ GROUP_PERMISSIONS = {
         "change_source",
         "verify_source",
         "view_descriptor",
+        "add_descriptor",
+        "change_descriptor",
+        "delete_descriptor",
         "view_contactlogentry",
     ],
     "Source keepers": [
@@ -32,6 +36,9 @@ GROUP_PERMISSIONS = {
         "change_source",
         "grant_access",
         "view_descriptor",
+        "add_descriptor",
+        "change_descriptor",
+        "delete_descriptor",
         "view_contactlogentry",
         "view_accessgrant",
         "add_accessgrant",
