@@ -13,6 +13,7 @@ import reversion
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from .crypto import data_key_new, field_open, field_seal
 from .keys import master_keys
@@ -97,6 +98,7 @@ def _descriptors_clean(descriptors) -> list[str]:
     return texts
 
 
+@sensitive_variables()
 def _identity_clean(identity: dict) -> dict[str, str]:
     unknown = set(identity or {}) - set(IDENTITY_FIELDS)
     if unknown:
@@ -120,6 +122,7 @@ def _has_perm(user, codename: str) -> bool:
     return bool(user and user.is_active and user.has_perm(f"sources.{codename}"))
 
 
+@sensitive_variables()
 def _identity_seal(source: Source, identity: dict[str, str]) -> None:
     """Seal ``identity`` under a new data key and index it; replaces what was sealed before."""
     keys = master_keys()
@@ -149,6 +152,7 @@ def sealing_check() -> None:
     blind_digests({"name": "check"})
 
 
+@sensitive_variables()
 def source_create(
     *, acting_user, codename: str, identity: dict, descriptors: list[str], **fields
 ) -> Source:
@@ -271,6 +275,7 @@ def _reveal_decision(*, user, source: Source, reason: str, password_confirmed: b
     return grant, ""
 
 
+@sensitive_variables()
 def identity_reveal(
     *, user, source: Source, reason: str, password_confirmed: bool = True
 ) -> dict[str, str]:
@@ -310,6 +315,7 @@ def identity_reveal(
     }
 
 
+@sensitive_variables()
 def identity_replace(*, source: Source, acting_user, identity: dict) -> None:
     """Seal a corrected identity in place of the old one (the handler, or a source keeper).
     Nothing is revealed, and the old one cannot be read any more."""

@@ -7,8 +7,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from reversion.admin import VersionAdmin
 
 from issues.history.admin import VersionCompareAdminMixin
@@ -26,6 +28,8 @@ from ..services import (
     source_verify,
 )
 from .reveal import reveal_view
+
+IDENTITY_INPUTS = ("identity_name", "identity_position", "identity_contacts", "identity_notes")
 
 
 class SourceAddForm(forms.ModelForm):
@@ -179,6 +183,11 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @method_decorator(sensitive_post_parameters(*IDENTITY_INPUTS))
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, extra_context)
+
+    @method_decorator(sensitive_variables())
     def save_model(self, request, obj, form, change):
         if change:
             obj.revision += 1
@@ -220,6 +229,7 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
             *super().get_urls(),
         ]
 
+    @method_decorator(sensitive_post_parameters("password"))
     def reveal_view(self, request, object_id):
         return reveal_view(self, request, object_id)
 
