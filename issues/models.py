@@ -35,6 +35,22 @@ class BlockKind(models.TextChoices):
     BULLET = "bullet", _("Bullet point")
 
 
+# Phrases by which a story attributes a claim to the newsroom's own anonymous source: a block
+# saying one must cite that source (issues.attribution). Apostrophes, case and spacing are
+# matched loosely, so each phrase is written once, the way an editor would type it.
+DEFAULT_ATTRIBUTION_PATTERNS = (
+    "told The Bell",
+    "a source told The Bell",
+    "sources told The Bell",
+    "The Bell's source",
+    "The Bell's sources",
+    "according to The Bell's source",
+    "according to sources",
+    "sources say",
+    "sources said",
+)
+
+
 class Newsletter(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -50,6 +66,18 @@ class Newsletter(models.Model):
         max_length=100,
         default="Why the world should care",
         help_text=_("The heading of each story's takeaway, without the colon."),
+    )
+    attribution_patterns = models.TextField(
+        _("attribution patterns"),
+        blank=True,
+        default="\n".join(DEFAULT_ATTRIBUTION_PATTERNS),
+        help_text=_(
+            "One phrase a line, e.g. “told The Bell”. A paragraph or bullet point containing one "
+            "attributes a claim to a source: the story cannot be submitted or approved until "
+            "that block cites the source or is marked on the record. Case, curly or straight "
+            "apostrophes and quotes, spacing and Markdown emphasis make no difference. Lines "
+            "starting with # are notes. Left empty, nothing is checked."
+        ),
     )
 
     class Meta:

@@ -70,11 +70,12 @@ def inline_html(markdown: str) -> SafeString:
     return mark_safe(_cleaner.clean(_markdown.renderInline(markdown)))  # noqa: S308 - nh3 output
 
 
-def inline_text(markdown: str) -> str:
+def inline_text(markdown: str, *, urls: bool = True) -> str:
     """Inline Markdown as plain text.
 
     Emphasis markers are dropped, escapes resolved, a link becomes "text (url)" unless the text
     already is the url, and line breaks become spaces (a block is one paragraph, one line).
+    With ``urls=False`` a link is its text alone: the words a reader reads, nothing else.
     """
     parts: list[str] = []
     open_links: list[tuple[str, int]] = []
@@ -85,7 +86,7 @@ def inline_text(markdown: str) -> str:
             open_links.append((str(token.attrGet("href") or ""), len(parts)))
         elif token.type == "link_close":
             href, start = open_links.pop()
-            if not _link_text_is_url("".join(parts[start:]), href):
+            if urls and not _link_text_is_url("".join(parts[start:]), href):
                 parts.append(f" ({href})")
         elif not token.type.endswith(("_open", "_close")):
             parts.append(token.content)

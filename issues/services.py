@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from .access import issue_is_locked, story_is_authored_by, user_is_editor
 from .models import Issue, IssueEvent, Story, StoryEvent, StoryStatus
-from .signals import issue_published
+from .signals import issue_published, story_review_checks
 from .tasks import notify_story_event
 from .workflow import ISSUE_TRANSITIONS, STORY_TRANSITIONS, Transition
 
@@ -113,6 +113,29 @@ def _check_revision(current, revision: int | None, transition: Transition, what:
 
 # Stories -------------------------------------------------------------------------------------
 
+# The steps after which an editor, then readers, rely on the story's claims being sourced.
+REVIEW_CHECKED_STEPS = frozenset({"submit", "approve"})
+
+
+def _check_review(story: Story, transition: Transition, what: str) -> None:
+    """Ask the apps that check a story before review (sources) what still stops it."""
+    if transition.name not in REVIEW_CHECKED_STEPS:
+        return
+    replies = story_review_checks.send(sender=Story, story=story, transition=transition.name)
+    problems = [
+        problem.strip().removesuffix(".") for _receiver, found in replies for problem in found
+    ]
+    if problems:
+        raise WorkflowError(
+            _("%(what)s cannot be %(action)s yet. Still to fix: %(problems)s.")
+            % {
+                "what": _capitalised(what),
+                "action": _past(transition),
+                "problems": "; ".join(problems),
+            },
+            code="unsourced",
+        )
+
 
 def _story_transition(
     *, story: Story, acting_user, name: str, comment: str = "", revision: int | None = None
@@ -144,6 +167,7 @@ def _story_transition(
                 },
                 code="locked",
             )
+        _check_review(current, transition, what)
         event = StoryEvent.objects.create(
             story=current,
             actor=acting_user,
