@@ -347,3 +347,59 @@ class RevealEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()}: {self.user} → {self.source}"
+
+
+class Citation(models.Model):
+    """A block's claim rests on these sources, described in print as ``descriptor`` (one of
+    their approved descriptions). A plural description needs two different sources."""
+
+    block = models.ForeignKey(
+        "issues.Block", verbose_name=_("block"), on_delete=models.CASCADE, related_name="citations"
+    )
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), related_name="citations")
+    descriptor = models.CharField(_("description in print"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cited by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("cited at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+        ordering = ["block", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(descriptor=""), name="citation_has_descriptor"),
+        ]
+
+    def __str__(self):
+        return self.descriptor
+
+
+class OnRecord(models.Model):
+    """A block that attributes to someone named, or to a document: it needs no anonymous
+    source, and the note says why."""
+
+    block = models.OneToOneField(
+        "issues.Block", verbose_name=_("block"), on_delete=models.CASCADE, related_name="on_record"
+    )
+    note = models.TextField(_("why it is on the record"))
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    marked_at = models.DateTimeField(_("marked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("on the record")
+        verbose_name_plural = _("on the record")
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="on_record_has_note"),
+        ]
+
+    def __str__(self):
+        return self.note[:60]

@@ -128,3 +128,31 @@ def published_issue(newsletter, readers: int):
         assert publish_due_issues() == [issue.pk]
     issue.refresh_from_db()
     return issue, subscribers
+
+
+def story_sources_cited(story, user):
+    """Cite a source for every block of ``story`` that attributes to one (as a journalist
+    would before submitting): the source KESTREL, “a source close to the Kremlin”."""
+    from sources.citing import citation_add, unsourced_blocks
+    from sources.models import Source
+    from sources.services import source_create
+
+    source = Source.objects.filter(codename="KESTREL").first() or source_create(
+        acting_user=user,
+        codename="KESTREL",
+        identity={"name": "Test Source", "contacts": "kestrel@example.org"},
+        descriptors=["a source close to the Kremlin"],
+        basis="participant",
+        reliability="usually",
+        motive="Wants the facts known.",
+        anonymity_reason="Would be dismissed and prosecuted if named.",
+    )
+    for block in unsourced_blocks(story=story):
+        citation_add(
+            block=block,
+            sources=[source],
+            descriptor="a source close to the Kremlin",
+            acting_user=user,
+        )
+    story.refresh_from_db()
+    return story

@@ -20,6 +20,7 @@ from subscribers.dispatch import dispatch_progress
 from subscribers.models import Delivery, Subscriber, Subscription
 from subscribers.services import address_suppress
 from tests.conftest import SAMPLE_PATH
+from tests.factories import story_sources_cited
 from tests.processes import MANAGE, ROOT, free_port, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,9 +47,10 @@ def audience(newsletter, count: int, *, prefix: str) -> list[str]:
 
 
 def sample_issue_ready(editor) -> Issue:
-    """The sample issue, imported, every story approved, the issue approved."""
+    """The sample issue, imported, its sources cited, every story approved, the issue approved."""
     issue = issue_import(path=SAMPLE_PATH, authors=[editor])
     for story in issue.stories.all():
+        story = story_sources_cited(story, editor)
         if story.status != Story.Status.SUBMITTED:
             story_submit(story=story, acting_user=editor)
         story_approve(story=story, acting_user=editor)

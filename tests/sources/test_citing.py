@@ -1,0 +1,204 @@
+"""Citations: approved descriptions only, plural needs two sources, citing is a versioned edit,
+and submit and approve wait until every attributed claim cites a source or is on the record."""
+
+import pytest
+from reversion.models import Version
+
+from issues.importing.services import issue_import
+from issues.models import Block, Story
+from issues.rendering import issue_render_html, issue_render_text
+from issues.services import WorkflowError, story_approve, story_submit
+from sources.citing import block_on_record, citation_add, citation_remove, unsourced_blocks
+from sources.models import Citation, Source
+from sources.services import SourceRefused, source_create
+from tests.conftest import SAMPLE_PATH
+from tests.factories import BlockFactory, StoryFactory
+from tests.sources.conftest import identity, source_fields
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def heron(editor):
+    return source_create(
+        acting_user=editor,
+        codename="HERON",
+        identity=identity(name="Another Person", contacts="heron@example.org"),
+        descriptors=["a person close to the talks", "sources close to the Kremlin"],
+        **source_fields(),
+    )
+
+
+@pytest.fixture
+def kestrel(source):
+    source.descriptors.create(text="sources close to the Kremlin", plural=True)
+    return source
+
+
+@pytest.fixture
+def story(journalist):
+    story = StoryFactory(authors=[journalist], headline="Kremlin view")
+    BlockFactory(story=story, position=1, text="A source close to the Kremlin told The Bell.")
+    BlockFactory(story=story, position=2, kind=Block.Kind.HEADING, text="What Putin wants")
+    BlockFactory(story=story, position=3, kind=Block.Kind.BULLET, text="Sources say: no NATO.")
+    BlockFactory(story=story, position=4, text="Putin said so on television.")
+    return story
+
+
+def block(story, position):
+    return story.blocks.get(position=position)
+
+
+def test_citation_add_takes_an_approved_description_of_the_source(story, kestrel, journalist):
+    citation = citation_add(
+        block=block(story, 1),
+        sources=[kestrel],
+        descriptor="A source with contacts inside the  Kremlin",  # case and spaces aside
+        acting_user=journalist,
+    )
+    assert citation.descriptor == "A source with contacts inside the Kremlin"
+    assert list(citation.sources.all()) == [kestrel]
+    story.refresh_from_db()
+    assert story.revision == 2  # citing is an edit of the story
+
+
+@pytest.mark.parametrize(
+    ("descriptor", "which", "message"),
+    [
+        ("a senior official", ["kestrel"], "not a description approved for KESTREL"),
+        ("sources close to the Kremlin", ["kestrel"], "cite two different sources"),
+        ("sources close to the Kremlin", ["kestrel", "kestrel"], "cite two different sources"),
+        ("a Kremlin insider", ["kestrel", "heron"], "not a description approved for HERON"),
+        ("a person close to the talks", ["heron", "kestrel"], "not a description approved for"),
+    ],
+)
+def test_citation_add_refuses_what_print_may_not_say(
+    request, story, kestrel, heron, journalist, descriptor, which, message
+):
+    sources = [request.getfixturevalue(name) for name in which]
+    with pytest.raises(SourceRefused, match=message):
+        citation_add(
+            block=block(story, 3), sources=sources, descriptor=descriptor, acting_user=journalist
+        )
+    assert not Citation.objects.exists()
+
+
+def test_a_plural_description_cites_two_sources(story, kestrel, heron, journalist):
+    citation = citation_add(
+        block=block(story, 3),
+        sources=[kestrel, heron],
+        descriptor="sources close to the Kremlin",
+        acting_user=journalist,
+    )
+    assert set(citation.sources.values_list("codename", flat=True)) == {"KESTREL", "HERON"}
+
+
+def test_citation_add_refuses_headings_burned_sources_and_strangers(
+    story, kestrel, journalist, keeper
+):
+    with pytest.raises(SourceRefused, match="Only paragraphs and bullet points"):
+        citation_add(
+            block=block(story, 2),
+            sources=[kestrel],
+            descriptor="a Kremlin insider",
+            acting_user=journalist,
+        )
+    with pytest.raises(SourceRefused, match=r"may not change|may read stories"):
+        citation_add(
+            block=block(story, 1),
+            sources=[kestrel],
+            descriptor="a Kremlin insider",
+            acting_user=keeper,
+        )
+    Source.objects.filter(pk=kestrel.pk).update(status="burned")
+    kestrel.refresh_from_db()
+    with pytest.raises(SourceRefused, match="KESTREL is burned"):
+        citation_add(
+            block=block(story, 1),
+            sources=[kestrel],
+            descriptor="a Kremlin insider",
+            acting_user=journalist,
+        )
+
+
+def test_submit_and_approve_wait_for_every_attributed_claim(
+    story, kestrel, heron, journalist, editor
+):
+    with pytest.raises(WorkflowError) as refused:
+        story_submit(story=story, acting_user=journalist)
+    assert refused.value.code == "unsourced"
+    assert "paragraph 1:" in refused.value.message and "bullet point 3:" in refused.value.message
+    assert "paragraph 4" not in refused.value.message  # attributes to no anonymous source
+
+    citation_add(
+        block=block(story, 1),
+        sources=[kestrel],
+        descriptor="a Kremlin insider",
+        acting_user=journalist,
+    )
+    with pytest.raises(WorkflowError, match="bullet point 3"):
+        story_submit(story=story, acting_user=journalist)
+    block_on_record(
+        block=block(story, 3),
+        note="Quotes the Foreign Ministry's statement of 12 January.",
+        acting_user=journalist,
+    )
+    story_submit(story=story, acting_user=journalist)
+    story_approve(story=story, acting_user=editor)
+    story.refresh_from_db()
+    assert story.status == Story.Status.APPROVED
+
+    # Taking a citation back is an edit: the approval goes, and approval waits again.
+    citation_remove(citation=Citation.objects.get(), acting_user=editor)
+    story.refresh_from_db()
+    assert story.status == Story.Status.SUBMITTED
+    with pytest.raises(WorkflowError, match="paragraph 1"):
+        story_approve(story=story, acting_user=editor)
+
+
+def test_the_imported_sample_is_refused_until_its_attributed_paragraphs_are_cited(
+    journalist, editor, source
+):
+    issue = issue_import(path=SAMPLE_PATH, authors=[journalist])
+    first = issue.stories.get(position=1)
+    with pytest.raises(WorkflowError) as refused:
+        story_submit(story=first, acting_user=journalist)
+    assert refused.value.message.count("attributes to a source but cites none") == 5
+
+    for claim in unsourced_blocks(story=first):
+        citation_add(
+            block=claim,
+            sources=[source],
+            descriptor="a source with contacts inside the Kremlin",
+            acting_user=journalist,
+        )
+    story_submit(story=first, acting_user=journalist)
+    first.refresh_from_db()
+    assert first.status == Story.Status.SUBMITTED
+    # What readers get never names the source.
+    for rendered in (issue_render_text(issue=issue), issue_render_html(issue=issue)):
+        assert "KESTREL" not in rendered and "Zebulon" not in rendered
+        assert "contacts inside the Kremlin told The Bell" in rendered
+
+
+def test_a_storys_version_holds_its_citations_and_a_revert_brings_them_back(
+    story, kestrel, journalist
+):
+    citation = citation_add(
+        block=block(story, 1),
+        sources=[kestrel],
+        descriptor="a Kremlin insider",
+        acting_user=journalist,
+    )
+    versions = Version.objects.get_for_object(story).order_by("pk")
+    with_citation = versions.last()
+    cited = [
+        v for v in with_citation.revision.version_set.all() if v.content_type.model == "citation"
+    ]
+    assert [v.field_dict["sources"] for v in cited] == [[kestrel.pk]]
+
+    citation_remove(citation=citation, acting_user=journalist)
+    assert not Citation.objects.exists()
+    with_citation.revision.revert(delete=True)
+    assert Citation.objects.get().descriptor == "a Kremlin insider"
+    assert list(Citation.objects.get().sources.all()) == [kestrel]
