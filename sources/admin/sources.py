@@ -17,7 +17,7 @@ from issues.history.admin import VersionCompareAdminMixin
 
 from ..access import user_is_keeper, user_may_change_source
 from ..keys import KeyUnavailable
-from ..models import AccessGrant, ContactLogEntry, Descriptor, RevealEvent, Source
+from ..models import AccessGrant, Citation, ContactLogEntry, Descriptor, RevealEvent, Source
 from ..services import (
     SourceRefused,
     anonymity_reason_clean,
@@ -27,6 +27,7 @@ from ..services import (
     source_possible_duplicates,
     source_verify,
 )
+from .citations import story_citations_view
 from .reveal import reveal_view
 
 IDENTITY_INPUTS = ("identity_name", "identity_position", "identity_contacts", "identity_notes")
@@ -223,7 +224,9 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view(self.reveal_view)
         verify = self.admin_site.admin_view(self.verify_view)
+        citations = self.admin_site.admin_view(self.story_citations_view)
         return [
+            path("story/<int:story_id>/", citations, name="sources_story_citations"),
             path("<path:object_id>/reveal/", view, name="sources_source_reveal"),
             path("<path:object_id>/verify/", verify, name="sources_source_verify"),
             *super().get_urls(),
@@ -232,6 +235,9 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
     @method_decorator(sensitive_post_parameters("password"))
     def reveal_view(self, request, object_id):
         return reveal_view(self, request, object_id)
+
+    def story_citations_view(self, request, story_id):
+        return story_citations_view(self, request, story_id)
 
     def verify_view(self, request, object_id):
         from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -253,6 +259,11 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
         source = self.get_object(request, object_id)
         extra = {"reveal_url": reverse("admin:sources_source_reveal", args=[object_id])}
         if source is not None:
+            extra["cited_in"] = (
+                Citation.objects.filter(sources=source)
+                .select_related("block__story")
+                .order_by("block__story__headline", "block__position")
+            )
             extra["may_verify"] = (
                 request.user.has_perm("sources.verify_source")
                 and source.handler_id != request.user.pk

@@ -202,3 +202,59 @@ def test_a_storys_version_holds_its_citations_and_a_revert_brings_them_back(
     with_citation.revision.revert(delete=True)
     assert Citation.objects.get().descriptor == "a Kremlin insider"
     assert list(Citation.objects.get().sources.all()) == [kestrel]
+
+
+def test_the_citations_page_cites_and_marks_on_record_and_the_story_page_counts(
+    client, story, kestrel, heron, journalist, editor, keeper
+):
+    from django.urls import reverse
+
+    url = reverse("admin:sources_story_citations", args=[story.pk])
+    story_page = reverse("admin:issues_story_change", args=[story.pk])
+    client.force_login(journalist)
+    assert "2 claims attribute to a source and cite none" in client.get(story_page).content.decode()
+    page = client.get(url).content.decode()
+    assert "2 claims attribute to a source and cite none" in page
+    assert page.count('data-bell-cite="') == 3  # paragraphs and bullets; not the heading
+
+    bullet, paragraph = block(story, 3), block(story, 1)
+    response = client.post(
+        url,
+        {
+            "action": "cite",
+            "block": bullet.pk,
+            f"cite-{bullet.pk}-sources": [kestrel.pk, heron.pk],
+            f"cite-{bullet.pk}-descriptor": "sources close to the Kremlin",
+        },
+        follow=True,
+    )
+    assert "Cited for bullet point 3." in response.content.decode()
+    refused = client.post(
+        url,
+        {
+            "action": "cite",
+            "block": paragraph.pk,
+            f"cite-{paragraph.pk}-sources": [heron.pk],
+            f"cite-{paragraph.pk}-descriptor": "a Kremlin insider",
+        },
+        follow=True,
+    ).content.decode()
+    assert "not a description approved for HERON" in refused
+    client.post(
+        url,
+        {"action": "on_record", "block": paragraph.pk, f"record-{paragraph.pk}-note": "Named."},
+    )
+    panel = client.get(story_page).content.decode()
+    assert "Every claim that attributes to a source cites one or is on the record" in panel
+    assert "(1 with citations)" in panel
+
+    client.force_login(editor)
+    page = client.get(url).content.decode()
+    assert "HERON</a> + <a" in page and "KESTREL</a>: “sources close to the Kremlin”" in page
+    source_page = client.get(reverse("admin:sources_source_change", args=[kestrel.pk]))
+    assert "Kremlin view</a>, bullet point 3" in source_page.content.decode()
+
+    # A keeper reads the page but cannot cite: the story is not theirs to edit.
+    client.force_login(keeper)
+    page = client.get(url).content.decode()
+    assert 'data-bell-cite="' not in page and "may read stories but not change them" in page
