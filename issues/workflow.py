@@ -121,6 +121,9 @@ ISSUE_TRANSITIONS = _transitions(
 # Steps in the log that are not transitions: an editor controlling a sending (the status
 # stays "sending"; subscribers.dispatch takes them).
 OTHER_STEPS = {
+    # A cited source put under review or burned, and an editor's all-clear (sources app).
+    "source_flagged": _("A cited source was put in doubt"),
+    "source_flag_cleared": _("Flag on a source cleared"),
     "pause_sending": _("Sending paused"),
     "resume_sending": _("Sending resumed"),
     "cancel_sending": _("Sending cancelled"),

@@ -17,6 +17,7 @@ from issues.attribution import attributed_blocks, attribution_problem
 from issues.models import Block, Story
 from issues.services import story_edited
 
+from .consequences import story_open_flags
 from .models import Citation, OnRecord, Source, SourceStatus
 from .services import SourceRefused, descriptor_is_plural
 
@@ -143,5 +144,13 @@ def unsourced_blocks(*, story: Story) -> list[Block]:
 
 
 def story_review_check(sender, *, story: Story, transition: str, **kwargs) -> list[str]:
-    """For ``issues.signals.story_review_checks``: a problem for each unsourced block."""
-    return [attribution_problem(block) for block in unsourced_blocks(story=story)]
+    """For ``issues.signals.story_review_checks``: a problem for each unsourced block and, at
+    approval, for each cited source put in doubt and not yet cleared by an editor."""
+    problems = [attribution_problem(block) for block in unsourced_blocks(story=story)]
+    if transition == "approve":
+        problems += [
+            _("%(source)s, which it cites, is %(status)s: an editor must clear the flag first")
+            % {"source": flag.source.codename, "status": flag.get_source_status_display().lower()}
+            for flag in story_open_flags(story=story)
+        ]
+    return problems

@@ -403,3 +403,59 @@ class OnRecord(models.Model):
 
     def __str__(self):
         return self.note[:60]
+
+
+class StoryFlag(models.Model):
+    """A story cites a source that was put under review or burned: its approval waits until an
+    editor has looked again and cleared the flag, saying why."""
+
+    story = models.ForeignKey(
+        "issues.Story",
+        verbose_name=_("story"),
+        on_delete=models.CASCADE,
+        related_name="source_flags",
+    )
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="story_flags"
+    )
+    source_status = models.CharField(
+        _("source status"), max_length=20, choices=SourceStatus.choices
+    )
+    reason = models.TextField(_("why the source is in doubt"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("raised by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cleared by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    clear_note = models.TextField(_("why it may go on"), blank=True)
+
+    class Meta:
+        verbose_name = _("story flag")
+        verbose_name_plural = _("story flags")
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            # One open flag per story and source; a cleared one stays as the record.
+            models.UniqueConstraint(
+                fields=["story", "source"],
+                condition=Q(cleared_at__isnull=True),
+                name="story_flag_one_open_per_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(cleared_at__isnull=True) | ~Q(clear_note=""),
+                name="story_flag_cleared_with_note",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} ({self.get_source_status_display()}) in {self.story}"

@@ -17,6 +17,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,17 @@ from .reverting import REVISION_HIGH_WATER, STORY_REVERT_PLACE, StoryRevertMixin
 EVENT_LOG_LENGTH = 50
 
 
+# Other apps mark stories in the list (the sources app: a story citing a source in doubt).
+# Each extension has ``list_filter`` (a filter class, or None), ``annotate(queryset)`` and
+# ``badges(story) -> list[str]`` (short words, read from what ``annotate`` added).
+STORY_LIST_EXTENSIONS: list = []
+
+
+def story_list_extend(extension) -> None:
+    """Add a filter and badges to the story list; see ``STORY_LIST_EXTENSIONS``."""
+    STORY_LIST_EXTENSIONS.append(extension)
+
+
 def authors_display(story):
     return ", ".join(user.get_full_name() or user.username for user in story.authors.all())
 
@@ -85,7 +97,15 @@ class StoryAdmin(
 ):
     form = StoryForm
     change_list_template = "admin/issues/story/change_list.html"
-    list_display = ("headline", "issue", POSITION, "status", "authors_display", "updated_at")
+    list_display = (
+        "headline",
+        "badges",
+        "issue",
+        POSITION,
+        "status",
+        "authors_display",
+        "updated_at",
+    )
     list_filter = (
         "status",
         "issue__newsletter",
@@ -117,9 +137,22 @@ class StoryAdmin(
 
     def get_queryset(self, request):
         stories = super().get_queryset(request).prefetch_related("authors")
+        for extension in STORY_LIST_EXTENSIONS:
+            stories = extension.annotate(stories)
         if user_writes_own_stories_only(request.user):
             stories = stories.filter(authors=request.user)
         return stories
+
+    def get_list_filter(self, request):
+        extra = [ext.list_filter for ext in STORY_LIST_EXTENSIONS if ext.list_filter]
+        return (*super().get_list_filter(request), *extra)
+
+    @admin.display(description="")
+    def badges(self, story):
+        words = [word for ext in STORY_LIST_EXTENSIONS for word in ext.badges(story)]
+        return format_html_join(
+            " ", '<span class="bell-badge" data-bell-badge>{}</span>', ((w,) for w in words)
+        )
 
     def get_object(self, request, object_id, from_field=None):
         story = super().get_object(request, object_id, from_field)

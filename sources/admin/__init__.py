@@ -4,7 +4,9 @@ reveal, grants and the reveal log for source keepers.
 - ``sources``: the source list and page, its descriptors and contact log, the add form (which
   seals the identity at once; it is never shown again there);
 - ``reveal``: the reveal page (a grant in force, the password typed again, a reason);
-- ``grants``: access grants and the reveal log, for source keepers.
+- ``grants``: access grants and the reveal log, for source keepers;
+- ``citations``: the page where a story's claims get their sources;
+- ``stories``: the badge and filter for stories citing a source in doubt.
 """
 
 # The admin is loaded before SourcesConfig.ready(): versions and the History page's reading of
@@ -13,4 +15,4 @@ from .. import history, versioning  # noqa: F401  isort: skip
 
 history.register()
 
-from . import grants, sources  # noqa: E402, F401  (each registers its admin)
+from . import grants, sources, stories  # noqa: E402, F401  (each registers its admin)

@@ -6,18 +6,33 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from reversion.admin import VersionAdmin
 
+from issues.access import story_get_for_user
 from issues.history.admin import VersionCompareAdminMixin
+from issues.models import Story
 
 from ..access import user_is_keeper, user_may_change_source
+from ..consequences import source_status_set, story_flag_clear
 from ..keys import KeyUnavailable
-from ..models import AccessGrant, Citation, ContactLogEntry, Descriptor, RevealEvent, Source
+from ..models import (
+    AccessGrant,
+    Citation,
+    ContactLogEntry,
+    Descriptor,
+    RevealEvent,
+    Source,
+    SourceStatus,
+    StoryFlag,
+)
 from ..services import (
     SourceRefused,
     anonymity_reason_clean,
@@ -29,6 +44,7 @@ from ..services import (
 )
 from .citations import story_citations_view
 from .reveal import reveal_view
+from .steps import post_step
 
 IDENTITY_INPUTS = ("identity_name", "identity_position", "identity_contacts", "identity_notes")
 
@@ -225,7 +241,11 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
         view = self.admin_site.admin_view(self.reveal_view)
         verify = self.admin_site.admin_view(self.verify_view)
         citations = self.admin_site.admin_view(self.story_citations_view)
+        status = self.admin_site.admin_view(self.status_view)
+        clear = self.admin_site.admin_view(self.flag_clear_view)
         return [
+            path("flag/<int:flag_id>/clear/", clear, name="sources_storyflag_clear"),
+            path("<path:object_id>/status/", status, name="sources_source_status"),
             path("story/<int:story_id>/", citations, name="sources_story_citations"),
             path("<path:object_id>/reveal/", view, name="sources_source_reveal"),
             path("<path:object_id>/verify/", verify, name="sources_source_verify"),
@@ -239,21 +259,62 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
     def story_citations_view(self, request, story_id):
         return story_citations_view(self, request, story_id)
 
-    def verify_view(self, request, object_id):
-        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+    def _source_or_redirect(self, request, object_id):
         source = self.get_object(request, object_id)
         if source is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return source, None
+
+    def verify_view(self, request, object_id):
+        source, missing = self._source_or_redirect(request, object_id)
+        return missing or post_step(
+            request,
+            run=lambda: source_verify(source=source, acting_user=request.user),
+            done=lambda _result: _("You verified %(codename)s.") % {"codename": source},
+            back=reverse("admin:sources_source_change", args=[source.pk]),
+        )
+
+    def status_view(self, request, object_id):
+        source, missing = self._source_or_redirect(request, object_id)
+        return missing or post_step(
+            request,
+            run=lambda: source_status_set(
+                source=source,
+                status=request.POST.get("status", ""),
+                note=request.POST.get("note", ""),
+                acting_user=request.user,
+            ),
+            done=lambda flags: (
+                ngettext(
+                    "%(codename)s is now %(status)s; %(count)d story citing it is flagged.",
+                    "%(codename)s is now %(status)s; %(count)d stories citing it are flagged.",
+                    len(flags),
+                )
+                % {
+                    "codename": source,
+                    "status": source.get_status_display().lower(),
+                    "count": len(flags),
+                }
+            ),
+            back=reverse("admin:sources_source_change", args=[source.pk]),
+        )
+
+    def flag_clear_view(self, request, flag_id):
+        flag = get_object_or_404(StoryFlag, pk=flag_id)
         try:
-            source_verify(source=source, acting_user=request.user)
-        except SourceRefused as refused:
-            messages.error(request, refused.message)
-        else:
-            messages.success(request, _("You verified %(codename)s.") % {"codename": source})
-        return HttpResponseRedirect(reverse("admin:sources_source_change", args=[source.pk]))
+            story_get_for_user(user=request.user, story_id=flag.story_id)
+        except Story.DoesNotExist:
+            raise Http404 from None
+        return post_step(
+            request,
+            run=lambda: story_flag_clear(
+                flag=flag, acting_user=request.user, note=request.POST.get("note", "")
+            ),
+            done=lambda _flag: (
+                _("The flag on %(codename)s is cleared.") % {"codename": flag.source}
+            ),
+            back=reverse("admin:issues_story_change", args=[flag.story_id]),
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         source = self.get_object(request, object_id)
@@ -270,6 +331,11 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
                 and source.verified_by_id is None
             )
             extra["verify_url"] = reverse("admin:sources_source_verify", args=[object_id])
+            extra["may_set_status"] = user_is_keeper(request.user) or request.user.has_perm(
+                "sources.verify_source"
+            )
+            extra["status_url"] = reverse("admin:sources_source_status", args=[object_id])
+            extra["statuses"] = SourceStatus.choices
             if user_is_keeper(request.user):
                 extra["keeper"] = {
                     "duplicates": source_possible_duplicates(source=source),

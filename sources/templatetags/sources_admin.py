@@ -1,10 +1,14 @@
 """The sources panel on a story's admin page: how many claims cite sources, which still must,
-and the way to the page where they are cited."""
+the way to the page where they are cited, and a banner for each cited source put in doubt (with
+the editors' form to clear it)."""
 
 from django import template
 from django.urls import reverse
 
+from issues.access import user_is_editor
+
 from ..citing import unsourced_blocks
+from ..consequences import story_open_flags
 from ..models import Citation
 
 register = template.Library()
@@ -20,4 +24,7 @@ def story_sources_panel(context, story):
         "cited": Citation.objects.filter(block__story=story).values("block").distinct().count(),
         "unsourced": unsourced_blocks(story=story),
         "url": reverse("admin:sources_story_citations", args=[story.pk]),
+        "flags": list(story_open_flags(story=story)),
+        "may_clear": user_is_editor(user),
+        "csrf_token": context.get("csrf_token"),
     }
