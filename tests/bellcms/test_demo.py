@@ -42,3 +42,17 @@ def test_demo_imports_the_sample_once_with_the_journalist_as_author():
     _, new_passwords = run_demo()
     assert Issue.objects.count() == 1
     assert authenticate(username="editor", password=new_passwords["editor"]) is not None
+
+
+def test_demo_registers_one_source_the_journalist_can_cite_in_the_sample():
+    from sources.citing import unsourced_blocks
+    from sources.models import Source
+
+    lines, _ = run_demo()
+    run_demo()
+    (source,) = Source.objects.all()
+    assert source.codename == "KESTREL" and source.handler.username == "journalist"
+    assert any(line.startswith("Demo source: KESTREL") for line in lines)
+    # The sample's attributed claims wait for the journalist to cite it.
+    story = Issue.objects.get().stories.get(position=1)
+    assert len(unsourced_blocks(story=story)) == 5

@@ -1,4 +1,5 @@
-"""Load the demo newsroom: The Bell Weekly's sample issue and one user per role.
+"""Load the demo newsroom: The Bell Weekly's sample issue, one user per role, and one
+anonymous source (fictional) the journalist can cite in the sample's attributed claims.
 
 Safe to run again: the sample is imported once, and each run gives the users new passwords and
 prints them (nothing stores a password in clear anywhere else).
@@ -15,9 +16,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from issues.models import Issue
+from sources.keys import KeyUnavailable
+from sources.models import Source
+from sources.services import source_create
 
 SAMPLE = settings.BASE_DIR / "issues" / "samples" / "bell-weekly-kremlin-view.txt"
 SAMPLE_TITLE = "The Kremlin view on Putin-Trump talks"
+DEMO_SOURCE = "KESTREL"
 DEMO_USERS = {
     "editor": ("Editors", "Elena", "Editor"),
     "journalist": ("Journalists", "Jonas", "Journalist"),
@@ -37,9 +42,39 @@ class Command(BaseCommand):
                 call_command("import_issue", str(SAMPLE), "--author", "journalist", stdout=out)
                 issue = Issue.objects.get(pk=int(out.getvalue().split()[-1]))
         self.stdout.write(f"Sample issue: #{issue.number} {issue.title} (id {issue.pk})")
+        self._source_create()
         self.stdout.write("Demo users (new passwords on every run):")
         for name, password in passwords.items():
             self.stdout.write(f"  {name:<11} {password}")
+
+    def _source_create(self):
+        if Source.objects.filter(codename=DEMO_SOURCE).exists():
+            return
+        try:
+            source_create(
+                acting_user=get_user_model().objects.get(username="journalist"),
+                codename=DEMO_SOURCE,
+                identity={
+                    "name": "Demo Source (fictional)",
+                    "position": "A made-up adviser, for trying out reveals",
+                    "contacts": "demo-source@example.org",
+                },
+                descriptors=[
+                    "a source with contacts inside the Kremlin",
+                    "a source close to the Kremlin",
+                ],
+                basis="participant",
+                reliability="usually",
+                motive="Wants the facts known (demo data).",
+                anonymity_reason="Would be dismissed and prosecuted if named (demo data).",
+            )
+        except KeyUnavailable as error:
+            self.stderr.write(f"No demo source: {error}")
+            return
+        self.stdout.write(
+            f"Demo source: {DEMO_SOURCE} (cite it in the sample's first story; the keeper "
+            "grants access to its identity)"
+        )
 
     def _user_reset(self, username, group_name, first_name, last_name):
         user, _ = get_user_model().objects.get_or_create(
