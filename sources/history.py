@@ -12,11 +12,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from reversion.models import Version
 
-from issues.history import history_register
+from issues.history import history_block_notes, history_register
 from issues.history.comparing import FieldDiff, ListDiff, VersionDiff
 from issues.history.diffing import Item, items_diff, text_diff
 
-from .models import Descriptor, Source
+from .models import Citation, Descriptor, OnRecord, Source
 
 # The fields compared, in the order the source's page shows them.
 FIELDS = ("codename", "basis", "reliability", "status", "motive", "anonymity_reason")
@@ -76,6 +76,67 @@ def source_compare(old: SourceSnapshot, new: SourceSnapshot) -> VersionDiff:
     )
 
 
+def _citation_words(codenames: list[str], descriptor: str) -> str:
+    return _("cites %(sources)s: “%(descriptor)s”") % {
+        "sources": " + ".join(sorted(codenames)),
+        "descriptor": descriptor,
+    }
+
+
+def _on_record_words(note: str) -> str:
+    return _("on the record: %(note)s") % {"note": note}
+
+
+def _joined(notes: dict) -> dict:
+    return {key: "; ".join(words) for key, words in notes.items()}
+
+
+class CitationNotes:
+    """Which sources each block cites, by codename, in stories' comparisons (newsroom only)."""
+
+    @staticmethod
+    def versions(revision_ids: set[int]) -> dict[tuple[int, int], str]:
+        notes = defaultdict(list)
+        found = Version.objects.filter(revision_id__in=revision_ids).filter(
+            content_type__app_label="sources",
+            content_type__model__in=["citation", "onrecord"],
+        )
+        rows = [
+            (version.revision_id, version.content_type.model, version.field_dict)
+            for version in found.select_related("content_type")
+        ]
+        codenames = dict(
+            Source.objects.filter(
+                pk__in={
+                    pk for _r, model, data in rows if model == "citation" for pk in data["sources"]
+                }
+            ).values_list("pk", "codename")
+        )
+        for revision_id, model, data in sorted(rows, key=lambda row: row[2]["id"]):
+            if model == "citation":
+                words = _citation_words(
+                    [codenames.get(pk, f"#{pk}") for pk in data["sources"]], data["descriptor"]
+                )
+            else:
+                words = _on_record_words(data["note"])
+            notes[(revision_id, data["block_id"])].append(words)
+        return _joined(notes)
+
+    @staticmethod
+    def now(block_ids: set[int]) -> dict[int, str]:
+        notes = defaultdict(list)
+        for citation in (
+            Citation.objects.filter(block_id__in=block_ids)
+            .prefetch_related("sources")
+            .order_by("pk")
+        ):
+            codenames = [source.codename for source in citation.sources.all()]
+            notes[citation.block_id].append(_citation_words(codenames, citation.descriptor))
+        for mark in OnRecord.objects.filter(block_id__in=block_ids):
+            notes[mark.block_id].append(_on_record_words(mark.note))
+        return _joined(notes)
+
+
 def register() -> None:
     history_register(
         model=Source,
@@ -83,3 +144,4 @@ def register() -> None:
         snapshot_type=SourceSnapshot,
         compare=source_compare,
     )
+    history_block_notes(CitationNotes)

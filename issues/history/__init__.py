@@ -7,7 +7,7 @@ Another app's versioned model joins with ``history_register`` (the sources app's
 """
 
 from .comparing import COMPARERS
-from .loading import LOADERS
+from .loading import BLOCK_NOTES, LOADERS
 
 
 def history_register(*, model, load, snapshot_type, compare) -> None:
@@ -15,3 +15,10 @@ def history_register(*, model, load, snapshot_type, compare) -> None:
     snapshots of ``snapshot_type``, ``compare`` two snapshots into a ``VersionDiff``."""
     LOADERS[model] = load
     COMPARERS[snapshot_type] = compare
+
+
+def history_block_notes(notes) -> None:
+    """Add words to each block in stories' comparisons: ``notes`` has ``versions(revision_ids)``
+    and ``now(block_ids)`` (see ``loading.BLOCK_NOTES``)."""
+    if notes not in BLOCK_NOTES:
+        BLOCK_NOTES.append(notes)

@@ -104,6 +104,12 @@ def author_name(user_id: int, names: Mapping[int, str]) -> str:
     return names.get(user_id) or _("deleted user #%(id)s") % {"id": user_id}
 
 
+def _block_text(block: FieldValues) -> str:
+    # Another app's words about the block (the sources it cites) read after its text.
+    note = block.get("note")
+    return f"{block['text']} [{note}]" if note else block["text"]
+
+
 def story_snapshot(
     *, story: FieldValues, blocks: Iterable[FieldValues], author_names: Mapping[int, str]
 ) -> StorySnapshot:
@@ -121,7 +127,7 @@ def story_snapshot(
         takeaway=story["takeaway"],
         authors=tuple(authors),
         blocks=tuple(
-            Item(key=block["id"], text=block["text"], kind=_kind_label(block["kind"]))
+            Item(key=block["id"], text=_block_text(block), kind=_kind_label(block["kind"]))
             for block in ordered
         ),
         revision=story.get("revision"),

@@ -14,7 +14,7 @@ from reversion.models import Version
 from issues.models import Issue, Story
 
 from .comparing import VersionDiff, issue_snapshot, snapshots_compare, story_snapshot
-from .loading import LOADERS, user_names
+from .loading import BLOCK_NOTES, LOADERS, block_notes_now, user_names
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,9 @@ def story_snapshot_now(story: Story):
         "authors": authors,
         "revision": story.revision,
     }
-    blocks = story.blocks.order_by("position").values("id", "position", "kind", "text")
+    blocks = list(story.blocks.order_by("position").values("id", "position", "kind", "text"))
+    notes = block_notes_now({block["id"] for block in blocks}) if BLOCK_NOTES else {}
+    blocks = [{**block, "note": notes.get(block["id"], "")} for block in blocks]
     return story_snapshot(story=fields, blocks=blocks, author_names=user_names(set(authors)))
 
 

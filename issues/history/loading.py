@@ -21,12 +21,34 @@ from issues.models import Block, Issue, Story
 
 from .comparing import IssueSnapshot, StorySnapshot, issue_snapshot, story_snapshot
 
+# Words other apps add to a block in a story's comparison (the sources app: the sources a block
+# cites). Each has ``versions(revision_ids) -> {(revision_id, block_id): words}``, read from the
+# stored versions, and ``now(block_ids) -> {block_id: words}``, read from the rows as they are.
+BLOCK_NOTES: list = []
+
+
+def block_notes_versions(revision_ids: set[int]) -> dict[tuple[int, int], str]:
+    notes: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for source in BLOCK_NOTES:
+        for key, words in source.versions(revision_ids).items():
+            notes[key].append(words)
+    return {key: "; ".join(words) for key, words in notes.items()}
+
+
+def block_notes_now(block_ids: set[int]) -> dict[int, str]:
+    notes: dict[int, list[str]] = defaultdict(list)
+    for source in BLOCK_NOTES:
+        for key, words in source.now(block_ids).items():
+            notes[key].append(words)
+    return {key: "; ".join(words) for key, words in notes.items()}
+
 
 def story_snapshots_load(versions: Sequence[Version]) -> list[StorySnapshot]:
-    """Snapshots of versions of one story, with their blocks: two queries in all."""
-    block_versions = Version.objects.get_for_model(Block).filter(
-        revision_id__in={version.revision_id for version in versions}
-    )
+    """Snapshots of versions of one story, with their blocks: two queries in all (and those
+    of ``BLOCK_NOTES``)."""
+    revision_ids = {version.revision_id for version in versions}
+    notes = block_notes_versions(revision_ids) if BLOCK_NOTES else {}
+    block_versions = Version.objects.get_for_model(Block).filter(revision_id__in=revision_ids)
     blocks_by_revision = defaultdict(list)
     for block_version in block_versions:
         # A revision can hold several stories' blocks (an issue reordered in one save).
@@ -39,7 +61,7 @@ def story_snapshots_load(versions: Sequence[Version]) -> list[StorySnapshot]:
     for version in versions:
         story_id = int(version.object_id)
         blocks = [
-            block
+            {**block, "note": notes.get((version.revision_id, block["id"]), "")}
             for block in blocks_by_revision[version.revision_id]
             if block["story_id"] == story_id
         ]

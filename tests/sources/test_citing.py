@@ -258,3 +258,64 @@ def test_the_citations_page_cites_and_marks_on_record_and_the_story_page_counts(
     client.force_login(keeper)
     page = client.get(url).content.decode()
     assert 'data-bell-cite="' not in page and "may read stories but not change them" in page
+
+
+def test_citations_survive_editing_reordering_and_a_revert_in_the_story_admin(
+    client, story, kestrel, journalist, editor
+):
+    from django.urls import reverse
+
+    from tests.issues.test_admin import block_key, changeform_data
+
+    url = reverse("admin:issues_story_change", args=[story.pk])
+    cited = block(story, 1)
+    citation_add(
+        block=cited, sources=[kestrel], descriptor="a Kremlin insider", acting_user=journalist
+    )
+    client.force_login(editor)
+
+    # The cited paragraph's text is edited and it moves below the bullet.
+    data = changeform_data(client.get(url))
+    text = "A source close to the Kremlin told The Bell: no deal before May."
+    data[block_key(data, story, cited.text, "text")] = text
+    data[block_key(data, story, cited.text, "position")] = "3"
+    data[block_key(data, story, "Sources say: no NATO.", "position")] = "1"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    cited.refresh_from_db()
+    assert cited.text == text and cited.position == 3
+    assert list(Citation.objects.values_list("block_id", flat=True)) == [cited.pk]
+
+    # Taken off, then the version that had it brought back from History.
+    citation_remove(citation=Citation.objects.get(), acting_user=editor)
+    versions = list(Version.objects.get_for_object(story).order_by("pk"))
+    with_citation = next(
+        v
+        for v in reversed(versions)
+        if any(x.content_type.model == "citation" for x in v.revision.version_set.all())
+    )
+    revert = reverse("admin:issues_story_revision", args=[story.pk, with_citation.pk])
+    response = client.post(revert, changeform_data(client.get(revert)))
+    assert response.status_code == 302, response.context and response.context["errors"]
+    (back,) = Citation.objects.all()
+    assert back.block_id == cited.pk and list(back.sources.all()) == [kestrel]
+
+
+def test_the_storys_history_shows_the_codenames_it_cites(client, story, kestrel, editor):
+    from django.urls import reverse
+
+    citation = citation_add(
+        block=block(story, 1),
+        sources=[kestrel],
+        descriptor="a Kremlin insider",
+        acting_user=editor,
+    )
+    citation_remove(citation=citation, acting_user=editor)
+    cited, uncited = Version.objects.get_for_object(story).order_by("pk")
+    client.force_login(editor)
+
+    url = reverse("admin:issues_story_history_compare", args=[story.pk])
+    page = client.get(f"{url}?from={cited.pk}&to={uncited.pk}").content.decode()
+
+    assert "Blocks (1 changed)" in " ".join(page.split())
+    assert "cites KESTREL: “a Kremlin insider”" in page
