@@ -11,7 +11,7 @@ class SourcesConfig(AppConfig):
         from issues.models import Story
         from issues.signals import story_review_checks
 
-        from . import history, versioning  # noqa: F401  (registers with django-reversion)
+        from . import checks, history, versioning  # noqa: F401  (registers checks, versions)
         from .citing import story_review_check
 
         history.register()

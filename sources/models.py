@@ -10,6 +10,7 @@ database (a trigger refuses it).
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -119,6 +120,8 @@ class Source(models.Model):
                 name="source_verified_by_not_handler",
             ),
             models.CheckConstraint(condition=~Q(codename=""), name="source_codename_not_empty"),
+            # KESTREL and Kestrel are one source: the newsroom says codenames aloud.
+            models.UniqueConstraint(Upper("codename"), name="source_codename_unique_any_case"),
         ]
         permissions = [
             ("grant_access", _("Can grant and revoke access to source identities")),

@@ -1,5 +1,6 @@
 """Configuration comes from the environment only, and production is safe by default."""
 
+import base64
 import os
 import re
 import secrets
@@ -23,6 +24,8 @@ PRODUCTION = {
     "CACHE_URL": "redis://127.0.0.1:6379/1",
     "BELLCMS_BASE_URL": "https://news.example.org",
     "SUBSCRIBERS_SUPPRESSION_KEY": secrets.token_urlsafe(32),
+    "SOURCE_MASTER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    "SOURCE_INDEX_KEY": secrets.token_urlsafe(48),
 }
 
 
@@ -42,7 +45,11 @@ def test_production_check_deploy_passes_with_production_variables(tmp_path):
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", [key for key in PRODUCTION if key != "DJANGO_SETTINGS_MODULE"])
+# Without the source keys only sources stop working (a warning under --deploy, below).
+@pytest.mark.parametrize(
+    "missing",
+    [key for key in PRODUCTION if key != "DJANGO_SETTINGS_MODULE" and not key.startswith("SOURCE")],
+)
 def test_production_refuses_to_start_without_a_variable(tmp_path, missing):
     env = {key: value for key, value in PRODUCTION.items() if key != missing}
     result = manage("check", tmp_path=tmp_path, **env)
@@ -264,3 +271,16 @@ def test_servers_refuse_to_start_with_weak_settings(tmp_path, command, server):
     command = [part.format(tmp=tmp_path) for part in command]
     result = start(command, weak_production(tmp_path))
     assert_refused_naming_every_variable(result, server)
+
+
+def test_production_check_deploy_warns_of_missing_source_keys_and_refuses_a_bad_one(tmp_path):
+    env = {key: value for key, value in PRODUCTION.items() if key != "SOURCE_INDEX_KEY"}
+    result = manage("check", "--deploy", tmp_path=tmp_path, **env)
+    assert result.returncode == 0  # a warning: everything but sources works
+    assert "sources.W001" in result.stderr and "SOURCE_INDEX_KEY is not set" in result.stderr
+
+    env = {**PRODUCTION, "SOURCE_MASTER_KEY": "too-short"}
+    result = manage("check", "--deploy", tmp_path=tmp_path, **env)
+    assert result.returncode != 0
+    assert "sources.E001" in result.stderr
+    assert "SOURCE_MASTER_KEY is not url-safe base64 of 32 bytes" in result.stderr
