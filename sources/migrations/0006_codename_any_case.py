@@ -6,15 +6,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sources', '0005_story_flags'),
+        ("sources", "0005_story_flags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Upper('codename'), name='source_codename_unique_any_case'),
+            model_name="source",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Upper("codename"),
+                name="source_codename_unique_any_case",
+            ),
         ),
     ]
