@@ -6,6 +6,8 @@ from django.core.checks import Error, Tags, Warning, register
 
 from .keys import KeyUnavailable, _decoded
 
+INDEX_KEY_MIN_BYTES = 32
+
 
 @register(Tags.security, deploy=True)
 def check_source_keys(app_configs, **kwargs):
@@ -17,6 +19,17 @@ def check_source_keys(app_configs, **kwargs):
                 _decoded(name, value)
             except KeyUnavailable as error:
                 problems.append(Error(str(error), id="sources.E001"))
+    index_key = getattr(settings, "SOURCE_INDEX_KEY", "")
+    if index_key and len(index_key.encode()) < INDEX_KEY_MIN_BYTES:
+        problems.append(
+            Error(
+                f"SOURCE_INDEX_KEY is {len(index_key.encode())} bytes long; it needs at least "
+                f"{INDEX_KEY_MIN_BYTES}: with a short key, names and phone numbers could be "
+                "guessed from their digests in a database dump.",
+                hint="Set it once, before the first source is registered; see docs/sources.md.",
+                id="sources.E002",
+            )
+        )
     for name in ("SOURCE_MASTER_KEY", "SOURCE_INDEX_KEY"):
         if not getattr(settings, name, ""):
             problems.append(

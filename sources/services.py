@@ -175,6 +175,10 @@ def source_create(
     identity = _identity_clean(identity)
     fields["anonymity_reason"] = anonymity_reason_clean(fields.get("anonymity_reason", ""))
     fields.setdefault("handler", acting_user)
+    # Registering a source for someone else is a keeper's job: an editor who could name any
+    # handler could then verify the source himself.
+    if fields["handler"] != acting_user and not _has_perm(acting_user, "grant_access"):
+        raise SourceRefused(_("You register sources you bring yourself."), code="handler")
     with transaction.atomic(), reversion.create_revision():
         if not codename or Source.objects.filter(codename__iexact=codename).exists():
             raise SourceRefused(
@@ -285,11 +289,14 @@ def identity_reveal(
     within ``SOURCE_REVEAL_PASSWORD_SECONDS``; without it the attempt is a refusal.
 
     Writes a ``RevealEvent`` first, revealed or refused, and commits it before anything is
-    decrypted (call it outside a transaction). Raises ``RevealRefused``, or ``KeyUnavailable``
+    decrypted: called inside a transaction it raises ``RuntimeError`` and reveals nothing.
+    Raises ``RevealRefused``, or ``KeyUnavailable``
     when the master key is missing or wrong (the event says revealed: access was given).
     """
     reason = (reason or "").strip()
-    with transaction.atomic():
+    # Durable: inside another transaction the log row could be rolled back with it after the
+    # identity was handed out; Django refuses that nesting (RuntimeError).
+    with transaction.atomic(durable=True):
         grant, refusal = _reveal_decision(
             user=user, source=source, reason=reason, password_confirmed=password_confirmed
         )

@@ -53,19 +53,23 @@ def reveal_view(model_admin, request, object_id):
     form = RevealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         password = form.cleaned_data["password"]
-        if password and request.user.check_password(password):
-            request.session[SESSION_KEY] = time.time()
+        wrong = bool(password) and not request.user.check_password(password)
+        if wrong:
+            # A wrong password ends the few minutes a right one gave.
+            request.session.pop(SESSION_KEY, None)
         elif password:
-            form.add_error("password", _("That is not your password."))
+            request.session[SESSION_KEY] = time.time()
         try:
             identity = identity_reveal(
                 user=request.user,
                 source=source,
                 reason=form.cleaned_data["reason"],
-                password_confirmed=_password_fresh(request),
+                password_confirmed=_password_fresh(request) and not wrong,
             )
         except RevealRefused as refused:
             refusal = refused.message
+            if wrong:
+                form.add_error("password", _("That is not your password."))
         except KeyUnavailable as error:
             refusal = str(error)
     grant = (

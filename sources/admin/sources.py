@@ -4,7 +4,7 @@ form, sealed at once, and shown only on the reveal page."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from reversion.admin import VersionAdmin
 
-from issues.access import story_get_for_user
+from issues.access import stories_for_user, story_get_for_user
 from issues.history.admin import VersionCompareAdminMixin
 from issues.models import Story
 
@@ -46,6 +46,8 @@ from .citations import story_citations_view
 from .reveal import reveal_view
 from .steps import post_step
 
+# Fields that change only through a service: never by a form, nor by a revert.
+SERVICE_ONLY_FIELDS = ("status", "handler_id", "verified_by_id", "verified_at")
 IDENTITY_INPUTS = ("identity_name", "identity_position", "identity_contacts", "identity_notes")
 
 
@@ -96,6 +98,18 @@ class SourceAddForm(forms.ModelForm):
         }
 
 
+class SourceChangeForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = ["codename", "basis", "reliability", "motive", "anonymity_reason"]
+
+    def clean_anonymity_reason(self):
+        try:
+            return anonymity_reason_clean(self.cleaned_data["anonymity_reason"])
+        except SourceRefused as refused:
+            raise ValidationError(refused.message) from None
+
+
 class DescriptorInlineForm(forms.ModelForm):
     class Meta:
         model = Descriptor
@@ -131,6 +145,7 @@ class ContactLogInline(admin.TabularInline):
 
 @admin.register(Source)
 class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
+    form = SourceChangeForm
     list_display = ("codename", "descriptor_list", "basis", "reliability", "status", "handler")
     list_filter = ("status", "basis", "reliability")
     search_fields = ("codename", "descriptors__text")
@@ -200,6 +215,25 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # A revert brings back descriptors too: only those who approve descriptors revert.
+    def _may_revert(self, request) -> bool:
+        return request.user.has_perm("sources.change_descriptor")
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        if not self._may_revert(request):
+            raise PermissionDenied
+        # Status, handler and verification change only through their services (with their
+        # checks, and the flags on stories): a revert keeps them as they are now.
+        request.source_kept = (
+            Source.objects.filter(pk=object_id).values(*SERVICE_ONLY_FIELDS).first()
+        )
+        return super().revision_view(request, object_id, version_id, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        if not self._may_revert(request):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
+
     @method_decorator(sensitive_post_parameters(*IDENTITY_INPUTS))
     def add_view(self, request, form_url="", extra_context=None):
         return super().add_view(request, form_url, extra_context)
@@ -207,6 +241,8 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
     @method_decorator(sensitive_variables())
     def save_model(self, request, obj, form, change):
         if change:
+            for field, value in (getattr(request, "source_kept", None) or {}).items():
+                setattr(obj, field, value)
             obj.revision += 1
             obj.save()
             return
@@ -320,8 +356,11 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
         source = self.get_object(request, object_id)
         extra = {"reveal_url": reverse("admin:sources_source_reveal", args=[object_id])}
         if source is not None:
+            # Only stories this person may open: what a source feeds can point at who it is.
             extra["cited_in"] = (
-                Citation.objects.filter(sources=source)
+                Citation.objects.filter(
+                    sources=source, block__story__in=stories_for_user(user=request.user)
+                )
                 .select_related("block__story")
                 .order_by("block__story__headline", "block__position")
             )

@@ -254,3 +254,76 @@ def test_source_history_compares_versions_without_the_identity(client, editor, s
     assert "<ins>Documents:</ins>" in page or "Documents" in page
     assert "familiar" in page
     assert PLANTED_NAME not in page
+
+
+def test_a_revert_keeps_status_and_verification_and_is_for_editors_only(
+    client, source, journalist, editor, keeper
+):
+    from reversion.models import Version
+
+    from sources.consequences import source_status_set
+    from sources.services import source_verify
+
+    source_verify(source=source, acting_user=editor)
+    source_status_set(source=source, status="burned", note="Forged letter.", acting_user=keeper)
+    first = Version.objects.get_for_object(source).order_by("pk").first()
+    revert = reverse("admin:sources_source_revision", args=[source.pk, first.pk])
+
+    client.force_login(journalist)  # the handler
+    assert client.get(revert).status_code == 403
+
+    client.force_login(editor)
+    page = client.get(revert)
+    assert page.status_code == 200
+    from tests.issues.test_admin import changeform_data
+
+    data = changeform_data(page)
+    assert client.post(revert, data).status_code == 302
+    source.refresh_from_db()
+    assert (source.status, source.verified_by) == ("burned", editor)
+
+
+def test_the_change_form_refuses_boilerplate_too(client, source, journalist):
+    client.force_login(journalist)
+    url = reverse("admin:sources_source_change", args=[source.pk])
+    from tests.issues.test_admin import changeform_data
+
+    data = changeform_data(client.get(url))
+    data["anonymity_reason"] = "requested anonymity"
+    page = client.post(url, data).content.decode()
+    assert "“requested anonymity” alone is not a reason" in page
+    source.refresh_from_db()
+    assert source.anonymity_reason == source_fields()["anonymity_reason"]
+
+
+def test_a_wrong_password_within_the_five_minutes_is_still_refused(
+    client, source, journalist, keeper
+):
+    give(source, journalist, keeper)
+    client.force_login(journalist)
+    assert PLANTED_NAME in reveal(client, source).content.decode()
+    page = reveal(client, source, password="a guess").content.decode()
+    assert PLANTED_NAME not in page and "That is not your password." in page
+    # And the right one is asked for again.
+    assert PLANTED_NAME not in reveal(client, source, password="").content.decode()
+
+
+def test_cited_in_lists_only_stories_the_person_may_open(
+    client, source, journalist, editor, newsroom_groups
+):
+    from sources.citing import citation_add
+    from tests.factories import BlockFactory, StoryFactory, UserFactory
+
+    story = StoryFactory(authors=[editor], headline="SECRET-HEADLINE about the pipeline")
+    BlockFactory(story=story, position=1, text="A source told The Bell.")
+    citation_add(
+        block=story.blocks.get(),
+        sources=[source],
+        descriptor="a Kremlin insider",
+        acting_user=editor,
+    )
+    url = reverse("admin:sources_source_change", args=[source.pk])
+    client.force_login(editor)
+    assert "SECRET-HEADLINE" in client.get(url).content.decode()
+    client.force_login(UserFactory(username="colleague", groups=["Journalists"]))
+    assert "SECRET-HEADLINE" not in client.get(url).content.decode()

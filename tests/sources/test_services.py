@@ -279,3 +279,29 @@ def test_identity_replace_reseals_under_a_new_data_key(source, journalist, edito
     assert bytes(SourceIdentity.objects.get(source=source).wrapped_key) != old_key
     grant_for(source, keeper, keeper)
     assert identity_reveal(user=keeper, source=source, reason="Check.")["name"] == "New Name"
+
+
+def test_identity_reveal_inside_a_transaction_reveals_nothing(source, journalist, keeper):
+    grant_for(source, journalist, keeper)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        identity_reveal(user=journalist, source=source, reason="Checking the quote.")
+    assert not RevealEvent.objects.exists()
+
+
+def test_only_keepers_register_a_source_for_another_handler(journalist, editor, keeper):
+    with pytest.raises(SourceRefused, match="you bring yourself"):
+        source_create(
+            acting_user=editor,
+            codename="HERON",
+            identity=identity(name="Other Person"),
+            descriptors=["an official"],
+            **source_fields(handler=journalist),
+        )
+    made = source_create(
+        acting_user=keeper,
+        codename="HERON",
+        identity=identity(name="Other Person"),
+        descriptors=["an official"],
+        **source_fields(handler=journalist),
+    )
+    assert made.handler == journalist
