@@ -221,6 +221,20 @@ def test_the_reveal_log_refuses_update_and_delete_in_the_database(source, journa
     assert RevealEvent.objects.get().outcome == "revealed"
 
 
+def test_the_reveal_log_refuses_truncate_too(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    # The test settings allow it for the flush between tests; nothing else does.
+    for table in ("sources_revealevent", "sources_source CASCADE"):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET LOCAL bellcms.reveal_log_truncate = 'no'")
+            cursor.execute(f"TRUNCATE {table}")
+
+
 def test_a_wrong_or_missing_master_key_fails_reveals_clearly(source, journalist, keeper):
     import base64
     import secrets
