@@ -19,7 +19,7 @@ from issues.services import story_edited
 
 from .consequences import story_open_flags
 from .models import Citation, OnRecord, Source, SourceStatus
-from .services import SourceRefused, descriptor_is_plural
+from .services import SourceRefused
 
 # Blocks that state something; headings only announce.
 CITABLE_KINDS = frozenset({Block.Kind.PARAGRAPH, Block.Kind.BULLET})
@@ -48,15 +48,22 @@ def _story_revised(story: Story, acting_user) -> None:
 
 def _descriptor_check(sources: list[Source], descriptor: str) -> str:
     descriptor = " ".join((descriptor or "").split())
+    plural = False
     for source in sources:
-        approved = {text.casefold() for text in source.descriptors.values_list("text", flat=True)}
+        approved = {
+            text.casefold(): is_plural
+            for text, is_plural in source.descriptors.filter(approved_by__isnull=False).values_list(
+                "text", "plural"
+            )
+        }
         if descriptor.casefold() not in approved:
             raise SourceRefused(
                 _("“%(descriptor)s” is not a description approved for %(source)s.")
                 % {"descriptor": descriptor, "source": source.codename},
                 code="descriptor",
             )
-    plural = descriptor_is_plural(descriptor)
+        # Whether it speaks of several people is the approving editor's word.
+        plural = plural or approved[descriptor.casefold()]
     if plural and len(sources) < 2:
         raise SourceRefused(
             _("“%(descriptor)s” speaks of more than one source: cite two different sources.")

@@ -144,6 +144,16 @@ class Descriptor(models.Model):
         default=False,
         help_text=_("Speaks of more than one person (“sources say”): needs two sources."),
     )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The editor who agreed that print may describe the source so."),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("descriptor")
@@ -152,6 +162,11 @@ class Descriptor(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "text"], name="descriptor_unique_per_source"),
             models.CheckConstraint(condition=~Q(text=""), name="descriptor_text_not_empty"),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True, approved_at__isnull=True)
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="descriptor_approval_whole",
+            ),
         ]
 
     def __str__(self):

@@ -187,8 +187,17 @@ def source_create(
         source = Source(codename=codename, **fields)
         source.full_clean(exclude=["handler"])
         source.save()
+        # An editor's or keeper's descriptions are approved as they write them; a
+        # journalist's wait for an editor.
+        approver = acting_user if user_approves_descriptors(acting_user) else None
         Descriptor.objects.bulk_create(
-            Descriptor(source=source, text=text, plural=descriptor_is_plural(text))
+            Descriptor(
+                source=source,
+                text=text,
+                plural=descriptor_is_plural(text),
+                approved_by=approver,
+                approved_at=timezone.now() if approver else None,
+            )
             for text in texts
         )
         _identity_seal(source, identity)
@@ -197,6 +206,28 @@ def source_create(
         reversion.set_user(acting_user)
         reversion.set_comment(_("Registered the source."))
     return source
+
+
+def user_approves_descriptors(user) -> bool:
+    return _has_perm(user, "change_descriptor")
+
+
+def descriptor_approve(*, descriptor: Descriptor, acting_user, plural: bool | None = None):
+    """Agree that print may describe the source so (editors and keepers), saying whether the
+    words speak of one person or several (a guess from the words until then)."""
+    if not user_approves_descriptors(acting_user):
+        raise SourceRefused(
+            _("Only editors approve how print describes a source."), code="forbidden"
+        )
+    with transaction.atomic(), reversion.create_revision():
+        current = Descriptor.objects.select_for_update().get(pk=descriptor.pk)
+        if plural is not None:
+            current.plural = plural
+        current.approved_by, current.approved_at = acting_user, timezone.now()
+        current.save()
+        reversion.set_user(acting_user)
+        reversion.set_comment(_("Approved the description “%(text)s”.") % {"text": current.text})
+    return current
 
 
 def source_possible_duplicates(*, source: Source) -> list[Source]:

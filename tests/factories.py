@@ -147,6 +147,8 @@ def story_sources_cited(story, user):
         motive="Wants the facts known.",
         anonymity_reason="Would be dismissed and prosecuted if named.",
     )
+    # Approved as an editor would (the user may be the journalist who proposed them).
+    source.descriptors.filter(approved_by__isnull=True).update(approved_by=user, approved_at=_now())
     for block in unsourced_blocks(story=story):
         citation_add(
             block=block,

@@ -31,10 +31,10 @@ def _citable_sources():
 
 
 def _descriptor_choices():
-    """Every approved description, grouped under its source's codename."""
+    """Every description an editor approved, grouped under its source's codename."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for codename, text in (
-        Descriptor.objects.filter(source__in=_citable_sources())
+        Descriptor.objects.filter(source__in=_citable_sources(), approved_by__isnull=False)
         .order_by("source__codename", "pk")
         .values_list("source__codename", "text")
     ):

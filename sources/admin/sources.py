@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -111,20 +112,37 @@ class SourceChangeForm(forms.ModelForm):
 
 
 class DescriptorInlineForm(forms.ModelForm):
+    """A description for print; ticking *approved* is the editor's agreement (with *plural*
+    saying whether it speaks of several people, which a citation then needs)."""
+
+    approved = forms.BooleanField(label=_("approved"), required=False)
+
     class Meta:
         model = Descriptor
-        fields = ["text"]
+        fields = ["text", "plural"]
 
-    def save(self, commit=True):
-        self.instance.plural = descriptor_is_plural(self.instance.text)
-        return super().save(commit)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["approved"].initial = self.instance.approved_by_id is not None
+        if self.instance.pk is None:
+            self.fields["plural"].help_text = _("Guessed from the words when left unticked.")
+
+    def descriptor_save(self, user):
+        descriptor = self.instance
+        if descriptor.pk is None and not self.cleaned_data.get("plural"):
+            descriptor.plural = descriptor_is_plural(descriptor.text)
+        if not self.cleaned_data.get("approved"):
+            descriptor.approved_by, descriptor.approved_at = None, None
+        elif descriptor.approved_by_id is None or self.has_changed():
+            descriptor.approved_by, descriptor.approved_at = user, timezone.now()
+        descriptor.save()
 
 
 class DescriptorInline(admin.TabularInline):
     model = Descriptor
     form = DescriptorInlineForm
-    fields = ("text", "plural")
-    readonly_fields = ("plural",)
+    fields = ("text", "plural", "approved", "approved_by")
+    readonly_fields = ("approved_by",)
     extra = 0
     min_num = 1
     validate_min = True
@@ -267,6 +285,14 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
                 )
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is Descriptor:
+            changed = {id(obj) for obj in formset.save(commit=False)}
+            for descriptor_form in formset.forms:
+                if id(descriptor_form.instance) in changed:
+                    descriptor_form.descriptor_save(request.user)
+            for descriptor in formset.deleted_objects:
+                descriptor.delete()
+            return
         for entry in formset.save(commit=False):
             if isinstance(entry, ContactLogEntry) and entry.pk is None:
                 entry.created_by = request.user

@@ -13,7 +13,7 @@ from issues.models import Issue
 from issues.rendering import issue_render_html, issue_render_text
 from issues.scheduling import publish_due_issues
 from issues.services import issue_approve, story_approve
-from sources.services import source_create
+from sources.services import descriptor_approve, source_create
 from tests.e2e.test_admin_browser import log_in
 from tests.e2e.test_workflow_browser import expect_message, second_browser, status_badge
 from tests.factories import TEST_PASSWORD, BlockFactory, NewsletterFactory, StoryFactory
@@ -46,6 +46,7 @@ def test_cite_submit_grant_reveal_and_nothing_reaches_readers(
         motive="Wants the facts known.",
         anonymity_reason="Would be dismissed and prosecuted if named.",
     )
+    descriptor_approve(descriptor=source.descriptors.get(), acting_user=editor)
 
     # The journalist: the story page says a claim needs a source; cite it, then submit.
     log_in(page, live_server, journalist)

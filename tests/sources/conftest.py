@@ -32,14 +32,25 @@ def second_editor(newsroom_groups):
     return UserFactory(username="editor2", groups=["Editors"])
 
 
+def descriptors_approved(source, editor):
+    """An editor approves the descriptions the journalist proposed."""
+    from sources.services import descriptor_approve
+
+    for descriptor in source.descriptors.all():
+        descriptor_approve(descriptor=descriptor, acting_user=editor)
+    return source
+
+
 @pytest.fixture
-def source(journalist):
+def source(journalist, editor):
+    """KESTREL, registered by the journalist; an editor approved its descriptions."""
     from sources.services import source_create
 
-    return source_create(
+    source = source_create(
         acting_user=journalist,
         codename="KESTREL",
         identity=identity(),
         descriptors=["a source with contacts inside the Kremlin", "a Kremlin insider"],
         **source_fields(),
     )
+    return descriptors_approved(source, editor)

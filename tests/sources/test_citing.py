@@ -30,8 +30,15 @@ def heron(editor):
 
 
 @pytest.fixture
-def kestrel(source):
-    source.descriptors.create(text="sources close to the Kremlin", plural=True)
+def kestrel(source, editor):
+    from django.utils import timezone
+
+    source.descriptors.create(
+        text="sources close to the Kremlin",
+        plural=True,
+        approved_by=editor,
+        approved_at=timezone.now(),
+    )
     return source
 
 
@@ -319,3 +326,46 @@ def test_the_storys_history_shows_the_codenames_it_cites(client, story, kestrel,
 
     assert "Blocks (1 changed)" in " ".join(page.split())
     assert "cites KESTREL: “a Kremlin insider”" in page
+
+
+def test_a_journalists_descriptions_wait_for_an_editor_who_says_if_they_are_plural(
+    client, story, journalist, editor
+):
+    from django.urls import reverse
+
+    from tests.issues.test_admin import changeform_data
+
+    heron = source_create(
+        acting_user=journalist,
+        codename="HERON",
+        identity=identity(name="Other Person"),
+        descriptors=["a source familiar with both sides"],  # "both" reads as plural
+        **source_fields(),
+    )
+    (proposed,) = heron.descriptors.all()
+    assert proposed.approved_by is None and proposed.plural
+    with pytest.raises(SourceRefused, match="not a description approved for HERON"):
+        citation_add(
+            block=block(story, 1),
+            sources=[heron],
+            descriptor="a source familiar with both sides",
+            acting_user=journalist,
+        )
+
+    # The editor approves it, and says it speaks of one person.
+    client.force_login(editor)
+    url = reverse("admin:sources_source_change", args=[heron.pk])
+    data = changeform_data(client.get(url))
+    data["descriptors-0-approved"] = "on"
+    data.pop("descriptors-0-plural", None)
+    assert client.post(url, data).status_code == 302
+    proposed.refresh_from_db()
+    assert (proposed.approved_by, proposed.plural) == (editor, False)
+
+    citation = citation_add(
+        block=block(story, 1),
+        sources=[heron],
+        descriptor="a source familiar with both sides",
+        acting_user=journalist,
+    )
+    assert list(citation.sources.all()) == [heron]

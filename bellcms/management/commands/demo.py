@@ -18,7 +18,7 @@ from django.db import transaction
 from issues.models import Issue
 from sources.keys import KeyUnavailable
 from sources.models import Source
-from sources.services import source_create
+from sources.services import descriptor_approve, source_create
 
 SAMPLE = settings.BASE_DIR / "issues" / "samples" / "bell-weekly-kremlin-view.txt"
 SAMPLE_TITLE = "The Kremlin view on Putin-Trump talks"
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         if Source.objects.filter(codename=DEMO_SOURCE).exists():
             return
         try:
-            source_create(
+            source = source_create(
                 acting_user=get_user_model().objects.get(username="journalist"),
                 codename=DEMO_SOURCE,
                 identity={
@@ -71,6 +71,10 @@ class Command(BaseCommand):
         except KeyUnavailable as error:
             self.stderr.write(f"No demo source: {error}")
             return
+        # The editor approved how print may describe it, so the journalist can cite it.
+        editor = get_user_model().objects.get(username="editor")
+        for descriptor in source.descriptors.all():
+            descriptor_approve(descriptor=descriptor, acting_user=editor)
         self.stdout.write(
             f"Demo source: {DEMO_SOURCE} (cite it in the sample's first story; the keeper "
             "grants access to its identity)"
