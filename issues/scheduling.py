@@ -58,7 +58,8 @@ PUBLISH_MAX_ISSUES_PER_PASS = 10
 
 def publish_due_issues(now: datetime | None = None) -> list[int]:
     """One scheduler pass: publish the scheduled issues due by ``now`` (at most
-    ``PUBLISH_MAX_ISSUES_PER_PASS``, oldest first); return their ids. ``published_at`` is the
+    ``PUBLISH_MAX_ISSUES_PER_PASS``, oldest first); return the ids of those it published
+    (not of those held back by a story's review checks). ``published_at`` is the
     moment each is actually published, whatever ``now`` says.
 
     Safe to run twice, or in two processes at once: due rows are locked with SKIP LOCKED, so a
@@ -73,6 +74,9 @@ def publish_due_issues(now: datetime | None = None) -> list[int]:
             .order_by("publish_at", "pk")
             .select_for_update(skip_locked=True, of=("self",))[:PUBLISH_MAX_ISSUES_PER_PASS]
         )
-        for issue in due:
-            issue_publish(issue=issue)
-    return [issue.pk for issue in due]
+        published = [
+            issue.pk
+            for issue in due
+            if issue_publish(issue=issue).status != IssueStatus.APPROVED  # not held back
+        ]
+    return published

@@ -288,6 +288,41 @@ def _check_stories_approved(issue: Issue) -> None:
             % {"stories": ", ".join(_quoted(headline) for headline in waiting)},
             code="stories",
         )
+    problems = _stories_review_problems(stories)
+    if problems:
+        raise WorkflowError(
+            _("A story's approval no longer holds: %(problems)s.") % {"problems": problems},
+            code="unsourced",
+        )
+
+
+def _stories_review_problems(stories) -> str:
+    """What the apps connected to ``story_review_checks`` find against approving these stories
+    now (a cited source burned since, say), in words; empty when nothing."""
+    found = []
+    for story in stories:
+        replies = story_review_checks.send(sender=Story, story=story, transition="approve")
+        problems = [problem for _receiver, listed in replies for problem in listed]
+        if problems:
+            found.append(f"{_quoted(story.headline)}: {'; '.join(problems)}")
+    return "; ".join(found)
+
+
+def issue_hold(*, issue: Issue, reason: str) -> bool:
+    """Take a scheduled issue off the schedule because something in it is in doubt (a system
+    step, recorded with ``reason``); it stays approved. False when it was not scheduled."""
+    transition = ISSUE_TRANSITIONS["unschedule"]
+    with transaction.atomic():
+        current = _issue_locked(issue)
+        if current.status not in transition.sources:
+            return False
+        _issue_event(current, None, transition, comment=reason, publish_at=current.publish_at)
+        current.status = transition.target
+        current.publish_at = None
+        current.save(update_fields=["status", "publish_at", "updated_at"])
+        _issue_revision_next(current)
+    issue.status, issue.publish_at = current.status, current.publish_at
+    return True
 
 
 def _issue_reopen(*, issue: Issue, acting_user, reason: str) -> None:
@@ -399,7 +434,9 @@ def issue_publish(*, issue: Issue) -> Issue:
     A system transition (no acting person). In one transaction it writes the event row, sets
     ``published_at`` to now (the archive shows the issue from that moment) and sends
     ``issue_published``, whose receivers (the audience snapshot) commit or roll back with it.
-    Refused for an issue that is not scheduled, or not yet due.
+    Refused for an issue that is not scheduled, or not yet due. An issue one of whose stories
+    no longer passes the review checks (a cited source burned since) is held instead: taken off
+    the schedule, with the reason in its log.
     """
     transition = ISSUE_TRANSITIONS["publish"]
     with transaction.atomic():
@@ -416,6 +453,12 @@ def issue_publish(*, issue: Issue) -> Issue:
                 },
                 code="early",
             )
+        problems = _stories_review_problems(current.stories.order_by("position"))
+        if problems:
+            # Nothing goes out while a story's approval no longer holds: held, not published.
+            issue_hold(issue=current, reason=_("Held back: %(problems)s.") % {"problems": problems})
+            issue.status, issue.publish_at = current.status, current.publish_at
+            return current
         _issue_event(current, None, transition, publish_at=current.publish_at)
         current.status = transition.target
         current.published_at = now

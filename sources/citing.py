@@ -17,7 +17,7 @@ from issues.attribution import attributed_blocks, attribution_problem
 from issues.models import Block, Story
 from issues.services import story_edited
 
-from .consequences import story_open_flags
+from .consequences import story_doubts, story_sources_doubted
 from .models import Citation, OnRecord, Source, SourceStatus
 from .services import SourceRefused
 
@@ -102,6 +102,13 @@ def citation_add(*, block: Block, sources, descriptor: str, acting_user) -> Cita
         citation.sources.set(sources)
         OnRecord.objects.filter(block=block).delete()
         _story_revised(story, acting_user)
+        story_sources_doubted(
+            story=story,
+            sources=sources,
+            acting_user=acting_user,
+            note=_("cited in %(kind)s %(position)s")
+            % {"kind": block.get_kind_display().lower(), "position": block.position},
+        )
         reversion.set_comment(
             _("Cited %(sources)s for %(kind)s %(position)s.")
             % {
@@ -157,7 +164,7 @@ def story_review_check(sender, *, story: Story, transition: str, **kwargs) -> li
     if transition == "approve":
         problems += [
             _("%(source)s, which it cites, is %(status)s: an editor must clear the flag first")
-            % {"source": flag.source.codename, "status": flag.get_source_status_display().lower()}
-            for flag in story_open_flags(story=story)
+            % {"source": doubt.source.codename, "status": doubt.source.get_status_display().lower()}
+            for doubt in story_doubts(story=story)
         ]
     return problems

@@ -119,7 +119,7 @@ def published_issue(newsletter, readers: int):
 
     subscribers = [SubscriptionFactory(newsletter=newsletter).subscriber for _ in range(readers)]
     story = StoryFactory(issue__newsletter=newsletter, headline="Kremlin view")
-    BlockFactory(story=story, text="What the sources said.")
+    BlockFactory(story=story, text="What the talks may bring.")
     issue = story.issue
     Issue.objects.filter(pk=issue.pk).update(
         status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)

@@ -22,7 +22,7 @@ from issues.history.admin import VersionCompareAdminMixin
 from issues.models import Story
 
 from ..access import user_is_keeper, user_may_change_source
-from ..consequences import source_status_set, story_flag_clear
+from ..consequences import source_status_set, story_doubt_clear
 from ..keys import KeyUnavailable
 from ..models import (
     AccessGrant,
@@ -32,7 +32,6 @@ from ..models import (
     RevealEvent,
     Source,
     SourceStatus,
-    StoryFlag,
 )
 from ..services import (
     SourceRefused,
@@ -304,9 +303,13 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
         verify = self.admin_site.admin_view(self.verify_view)
         citations = self.admin_site.admin_view(self.story_citations_view)
         status = self.admin_site.admin_view(self.status_view)
-        clear = self.admin_site.admin_view(self.flag_clear_view)
+        clear = self.admin_site.admin_view(self.doubt_clear_view)
         return [
-            path("flag/<int:flag_id>/clear/", clear, name="sources_storyflag_clear"),
+            path(
+                "story/<int:story_id>/source/<int:source_id>/clear/",
+                clear,
+                name="sources_story_doubt_clear",
+            ),
             path("<path:object_id>/status/", status, name="sources_source_status"),
             path("story/<int:story_id>/", citations, name="sources_story_citations"),
             path("<path:object_id>/reveal/", view, name="sources_source_reveal"),
@@ -361,21 +364,22 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
             back=reverse("admin:sources_source_change", args=[source.pk]),
         )
 
-    def flag_clear_view(self, request, flag_id):
-        flag = get_object_or_404(StoryFlag, pk=flag_id)
+    def doubt_clear_view(self, request, story_id, source_id):
         try:
-            story_get_for_user(user=request.user, story_id=flag.story_id)
+            story = story_get_for_user(user=request.user, story_id=story_id)
         except Story.DoesNotExist:
             raise Http404 from None
+        source = get_object_or_404(Source, pk=source_id)
         return post_step(
             request,
-            run=lambda: story_flag_clear(
-                flag=flag, acting_user=request.user, note=request.POST.get("note", "")
+            run=lambda: story_doubt_clear(
+                story=story,
+                source=source,
+                acting_user=request.user,
+                note=request.POST.get("note", ""),
             ),
-            done=lambda _flag: (
-                _("The flag on %(codename)s is cleared.") % {"codename": flag.source}
-            ),
-            back=reverse("admin:issues_story_change", args=[flag.story_id]),
+            done=lambda _flag: _("The flag on %(codename)s is cleared.") % {"codename": source},
+            back=reverse("admin:issues_story_change", args=[story.pk]),
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

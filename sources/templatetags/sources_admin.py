@@ -8,7 +8,7 @@ from django.urls import reverse
 from issues.access import user_is_editor
 
 from ..citing import unsourced_blocks
-from ..consequences import story_open_flags
+from ..consequences import story_doubts
 from ..models import Citation
 
 register = template.Library()
@@ -24,7 +24,8 @@ def story_sources_panel(context, story):
         "cited": Citation.objects.filter(block__story=story).values("block").distinct().count(),
         "unsourced": unsourced_blocks(story=story),
         "url": reverse("admin:sources_story_citations", args=[story.pk]),
-        "flags": list(story_open_flags(story=story)),
+        "doubts": story_doubts(story=story),
         "may_clear": user_is_editor(user),
+        "story_id": story.pk,
         "csrf_token": context.get("csrf_token"),
     }

@@ -26,7 +26,13 @@ from issues.services import (
     story_submit,
 )
 from issues.signals import story_review_checks
-from tests.factories import TEST_PASSWORD, BlockFactory, NewsletterFactory, StoryFactory
+from tests.factories import (
+    TEST_PASSWORD,
+    BlockFactory,
+    IssueFactory,
+    NewsletterFactory,
+    StoryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -369,17 +375,32 @@ def test_story_review_checks_are_not_asked_before_the_person_and_state_are(
     assert review_check.calls == []
 
 
-def test_story_review_checks_are_not_sent_for_other_steps(review_check, journalist, editor):
+def test_story_review_checks_are_not_sent_for_other_story_steps(review_check, journalist, editor):
     approved = story_with_claims(journalist, Story.Status.APPROVED)
     story_edited(story=approved, acting_user=editor)  # reopen: back to submitted
     story_return(story=approved, acting_user=editor, comment="Cite the Kremlin source.")
     approved.refresh_from_db()
     assert approved.status == Story.Status.RETURNED
 
-    issue = StoryFactory(status=Story.Status.APPROVED).issue
-    issue_approve(issue=issue, acting_user=editor)
-
     assert review_check.calls == []
+
+
+def test_issue_approve_asks_each_storys_review_checks_again(review_check, journalist, editor):
+    """An approval can stop holding after it was given (a cited source burned since)."""
+    story = story_with_claims(journalist, Story.Status.APPROVED)
+    issue = IssueFactory()
+    Story.objects.filter(pk=story.pk).update(issue=issue, position=1)
+
+    with pytest.raises(WorkflowError) as refused:
+        issue_approve(issue=issue, acting_user=editor)
+    assert refused.value.code == "unsourced"
+    assert "Kremlin view" in refused.value.message and "paragraph 1" in refused.value.message
+    assert review_check.calls == [(Story, story.pk, "approve")]
+
+    review_check.cited = {block.pk for block in story.blocks.all()}
+    issue_approve(issue=issue, acting_user=editor)
+    issue.refresh_from_db()
+    assert issue.status == issue.Status.APPROVED
 
 
 def test_story_review_check_error_is_not_swallowed(review_check, journalist):

@@ -28,6 +28,13 @@ def source_fields(**extra):
 
 
 @pytest.fixture
+def newsletter(db):
+    from tests.factories import NewsletterFactory
+
+    return NewsletterFactory()
+
+
+@pytest.fixture
 def second_editor(newsroom_groups):
     return UserFactory(username="editor2", groups=["Editors"])
 
