@@ -366,23 +366,43 @@ def identity_replace(*, source: Source, acting_user, identity: dict) -> None:
         _identity_seal(Source.objects.select_for_update().get(pk=source.pk), identity)
 
 
-def source_keys_rotate(*, progress=None) -> tuple[int, int]:
+@sensitive_variables()
+def source_keys_rotate(*, reseal: bool = False, progress=None) -> tuple[int, int]:
     """Re-wrap every data key under the current master key (``SOURCE_MASTER_KEY``), opening
-    those under the previous one with ``SOURCE_MASTER_KEY_PREVIOUS``. Identities are not
-    decrypted: only their data keys. Returns (re-wrapped, already current)."""
+    those under the previous one with ``SOURCE_MASTER_KEY_PREVIOUS``. Returns (changed,
+    already current).
+
+    Without ``reseal`` identities are not decrypted: only their data keys are wrapped anew, so
+    whoever kept the old master key and an old copy of a wrapped key could still open today's
+    ciphertext. With ``reseal`` every identity gets a new data key and is sealed again (it is
+    decrypted in this process to do so, and not logged as a reveal: nobody sees it): after a
+    suspected leak of the master key, this is the rotation to run.
+    """
     keys = master_keys()
-    rewrapped = current = 0
+    changed = current = 0
     ids = list(SourceIdentity.objects.order_by("pk").values_list("pk", flat=True))
     for done, source_id in enumerate(ids, start=1):
         with transaction.atomic():
             sealed = SourceIdentity.objects.select_for_update().get(pk=source_id)
-            if keys.is_current(sealed.wrapped_key):
+            if keys.is_current(sealed.wrapped_key) and not reseal:
                 current += 1
             else:
                 data_key = keys.unwrap(sealed.wrapped_key, source_id=source_id)
+                if reseal:
+                    new_key = data_key_new()
+                    for field in IDENTITY_FIELDS:
+                        plain = field_open(
+                            data_key, getattr(sealed, field), source_id=source_id, field=field
+                        )
+                        setattr(
+                            sealed,
+                            field,
+                            field_seal(new_key, plain, source_id=source_id, field=field),
+                        )
+                    data_key = new_key
                 sealed.wrapped_key = keys.wrap(data_key, source_id=source_id)
-                sealed.save(update_fields=["wrapped_key"])
-                rewrapped += 1
+                sealed.save()
+                changed += 1
         if progress:
             progress(done, len(ids))
-    return rewrapped, current
+    return changed, current

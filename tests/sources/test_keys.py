@@ -87,3 +87,48 @@ def test_rotate_without_the_previous_key_says_what_to_set(settings, journalist):
         pytest.raises(CommandError, match="SOURCE_MASTER_KEY_PREVIOUS"),
     ):
         rotate()
+
+
+def test_rotate_with_reseal_leaves_an_old_key_and_an_old_backup_opening_nothing(
+    settings, journalist, keeper
+):
+    from sources.crypto import SealBroken
+
+    source = source_create(
+        acting_user=journalist,
+        codename="BIRD",
+        identity=identity(name="Person Sealed Anew"),
+        descriptors=["an official"],
+        **source_fields(),
+    )
+    access_grant(
+        source=source,
+        user=keeper,
+        granted_by=keeper,
+        reason="Rotation check.",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    old = settings.SOURCE_MASTER_KEY
+    backup = SourceIdentity.objects.get(source=source)  # an old copy of the row
+    new = new_key()
+
+    with override_settings(SOURCE_MASTER_KEY=new, SOURCE_MASTER_KEY_PREVIOUS=old):
+        out = io.StringIO()
+        call_command("rotate_source_keys", "--reseal", stdout=out)
+        assert "Sealed 1 identities again" in out.getvalue()
+
+    now = SourceIdentity.objects.get(source=source)
+    assert bytes(now.name) != bytes(backup.name)
+    with override_settings(SOURCE_MASTER_KEY=new):
+        assert identity_reveal(user=keeper, source=source, reason="After.")["name"] == (
+            "Person Sealed Anew"
+        )
+    # The old master key opens the old wrapped key, but that data key opens nothing today.
+    from sources.crypto import field_open
+    from sources.keys import EnvironmentMasterKeys
+
+    old_data_key = EnvironmentMasterKeys(current=old).unwrap(
+        backup.wrapped_key, source_id=source.pk
+    )
+    with pytest.raises(SealBroken):
+        field_open(old_data_key, now.name, source_id=source.pk, field="name")

@@ -15,13 +15,27 @@ class Command(BaseCommand):
         "Safe to run again: keys already under the new master key are skipped."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reseal",
+            action="store_true",
+            help="Also give every identity a new data key and seal it again (after a suspected "
+            "leak of the master key: the old key with an old backup then opens nothing).",
+        )
+
+    def handle(self, *args, reseal=False, **options):
         try:
-            rewrapped, current = source_keys_rotate()
+            rewrapped, current = source_keys_rotate(reseal=reseal)
         except KeyUnavailable as error:
             raise CommandError(
                 f"{error} Keys re-wrapped before this one stay re-wrapped."
             ) from None
+        if reseal:
+            self.stdout.write(
+                f"Sealed {rewrapped} identities again under new data keys, wrapped by the "
+                "current master key."
+            )
+            return
         self.stdout.write(
             f"Re-wrapped {rewrapped} data keys under the current master key; "
             f"{current} were under it already."
