@@ -51,7 +51,21 @@ SERVICE_ONLY_FIELDS = ("status", "handler_id", "verified_by_id", "verified_at")
 IDENTITY_INPUTS = ("identity_name", "identity_position", "identity_contacts", "identity_notes")
 
 
-class SourceAddForm(forms.ModelForm):
+class SourceChangeForm(forms.ModelForm):
+    """The public record; the reason for anonymity must say what the source risks."""
+
+    class Meta:
+        model = Source
+        fields = ["codename", "basis", "reliability", "motive", "anonymity_reason"]
+
+    def clean_anonymity_reason(self):
+        try:
+            return anonymity_reason_clean(self.cleaned_data["anonymity_reason"])
+        except SourceRefused as refused:
+            raise ValidationError(refused.message) from None
+
+
+class SourceAddForm(SourceChangeForm):
     """The public record, the descriptors and, sealed on save, the identity."""
 
     descriptors = forms.CharField(
@@ -73,16 +87,6 @@ class SourceAddForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
 
-    class Meta:
-        model = Source
-        fields = ["codename", "basis", "reliability", "motive", "anonymity_reason"]
-
-    def clean_anonymity_reason(self):
-        try:
-            return anonymity_reason_clean(self.cleaned_data["anonymity_reason"])
-        except SourceRefused as refused:
-            raise ValidationError(refused.message) from None
-
     def clean(self):
         cleaned = super().clean()
         try:
@@ -96,18 +100,6 @@ class SourceAddForm(forms.ModelForm):
             field: self.cleaned_data[f"identity_{field}"]
             for field in ("name", "position", "contacts", "notes")
         }
-
-
-class SourceChangeForm(forms.ModelForm):
-    class Meta:
-        model = Source
-        fields = ["codename", "basis", "reliability", "motive", "anonymity_reason"]
-
-    def clean_anonymity_reason(self):
-        try:
-            return anonymity_reason_clean(self.cleaned_data["anonymity_reason"])
-        except SourceRefused as refused:
-            raise ValidationError(refused.message) from None
 
 
 class DescriptorInlineForm(forms.ModelForm):
