@@ -18,8 +18,8 @@ from issues.models import Block, Story
 from issues.services import story_edited
 
 from .consequences import story_doubts, story_sources_doubted
+from .errors import SourceRefused
 from .models import Citation, OnRecord, Source, SourceStatus
-from .services import SourceRefused
 
 # Blocks that state something; headings only announce.
 CITABLE_KINDS = frozenset({Block.Kind.PARAGRAPH, Block.Kind.BULLET})

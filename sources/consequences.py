@@ -21,8 +21,8 @@ from issues.models import Story, StoryEvent, StoryStatus
 from issues.services import issue_hold, story_edited
 
 from .access import user_is_keeper
+from .errors import SourceRefused
 from .models import Source, SourceStatus, StoryFlag
-from .services import SourceRefused
 
 # Statuses that put the stories citing a source in doubt.
 DOUBTFUL_STATUSES = frozenset({SourceStatus.UNDER_REVIEW, SourceStatus.BURNED})

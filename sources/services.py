@@ -1,9 +1,10 @@
-"""The sources app's services: the only code that creates sources, grants access and reveals.
+"""The sources app's services: the only code that creates sources, approves how print
+describes them, verifies them, grants access and reveals.
 
-Each is keyword-only, checks who acts, and does its work in one transaction. Identities go in
-as a dict (``name``, ``position``, ``contacts``, ``notes``) and are sealed before anything is
-written; they come out only from ``identity_reveal``, after its ``RevealEvent`` is written.
-Nothing here logs, or puts in an exception, any part of an identity.
+Each is keyword-only, checks who acts, and does its work in one transaction. Identities (sealing,
+revealing, rotating keys) are in ``sources.identities`` and named here too, so that the public
+API is this one module: ``source_create``, ``access_grant``, ``identity_reveal``… (the design's
+"Public service API"; ``citation_add`` and ``block_on_record`` are in ``sources.citing``).
 """
 
 import re
@@ -15,20 +16,37 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from .crypto import data_key_new, field_open, field_seal
-from .keys import master_keys
-from .matching import blind_digests, contacts_split
-from .models import (
-    AccessGrant,
-    Descriptor,
-    IdentityDigest,
-    RevealEvent,
-    RevealOutcome,
-    Source,
-    SourceIdentity,
+from .access import user_has_source_perm
+from .errors import RevealRefused, SourceRefused
+from .identities import (
+    IDENTITY_FIELDS,
+    identity_clean,
+    identity_replace,
+    identity_reveal,
+    identity_seal,
+    sealing_check,
+    source_keys_rotate,
 )
+from .models import AccessGrant, Descriptor, Source
 
-IDENTITY_FIELDS = SourceIdentity.SEALED_FIELDS
+__all__ = [
+    "IDENTITY_FIELDS",
+    "RevealRefused",
+    "SourceRefused",
+    "access_grant",
+    "access_revoke",
+    "anonymity_reason_clean",
+    "descriptor_approve",
+    "descriptor_is_plural",
+    "identity_replace",
+    "identity_reveal",
+    "sealing_check",
+    "source_create",
+    "source_keys_rotate",
+    "source_possible_duplicates",
+    "source_verify",
+    "user_approves_descriptors",
+]
 # A grant is for a story, not for ever: keepers give one for at most this long.
 GRANT_LONGEST = timedelta(days=90)
 # What people write when they have not said why; none of it is a reason on its own.
@@ -46,19 +64,6 @@ _PLURAL = re.compile(
     r"many|both|some)\b",
     re.IGNORECASE,
 )
-
-
-class SourceRefused(Exception):
-    """A change to sources that may not be made; the message says why, to the person acting."""
-
-    def __init__(self, message: str, *, code: str = "refused"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class RevealRefused(SourceRefused):
-    """An identity the person may not see now. The refusal is in the reveal log already."""
 
 
 def descriptor_is_plural(text: str) -> bool:
@@ -99,60 +104,6 @@ def _descriptors_clean(descriptors) -> list[str]:
 
 
 @sensitive_variables()
-def _identity_clean(identity: dict) -> dict[str, str]:
-    unknown = set(identity or {}) - set(IDENTITY_FIELDS)
-    if unknown:
-        raise SourceRefused(
-            _("An identity has only these fields: %(fields)s.")
-            % {"fields": ", ".join(IDENTITY_FIELDS)},
-            code="identity",
-        )
-    clean = {
-        "name": " ".join(str(identity.get("name") or "").split()),
-        "position": str(identity.get("position") or "").strip(),
-        "contacts": "\n".join(contacts_split(identity.get("contacts"))),
-        "notes": str(identity.get("notes") or "").strip(),
-    }
-    if not clean["name"]:
-        raise SourceRefused(_("The identity needs the source's real name."), code="identity")
-    return clean
-
-
-def _has_perm(user, codename: str) -> bool:
-    return bool(user and user.is_active and user.has_perm(f"sources.{codename}"))
-
-
-@sensitive_variables()
-def _identity_seal(source: Source, identity: dict[str, str]) -> None:
-    """Seal ``identity`` under a new data key and index it; replaces what was sealed before."""
-    keys = master_keys()
-    digests = blind_digests(identity)  # before writing: a missing index key writes nothing
-    data_key = data_key_new()
-    SourceIdentity.objects.update_or_create(
-        source=source,
-        defaults={
-            "wrapped_key": keys.wrap(data_key, source_id=source.pk),
-            **{
-                field: field_seal(data_key, identity[field], source_id=source.pk, field=field)
-                for field in IDENTITY_FIELDS
-            },
-            "sealed_at": timezone.now(),
-        },
-    )
-    source.digests.all().delete()
-    IdentityDigest.objects.bulk_create(
-        IdentityDigest(source=source, kind=kind, digest=digest) for kind, digest in digests
-    )
-
-
-def sealing_check() -> None:
-    """``KeyUnavailable`` now, rather than after a form is filled in, when identities cannot
-    be sealed (no master key or index key)."""
-    master_keys().wrap(bytes(32), source_id=0)
-    blind_digests({"name": "check"})
-
-
-@sensitive_variables()
 def source_create(
     *, acting_user, codename: str, identity: dict, descriptors: list[str], **fields
 ) -> Source:
@@ -163,7 +114,7 @@ def source_create(
     Raises ``SourceRefused``, or ``KeyUnavailable`` when the keys are not set (nothing is
     written then).
     """
-    if not _has_perm(acting_user, "add_source"):
+    if not user_has_source_perm(acting_user, "add_source"):
         raise SourceRefused(_("You may not register sources."), code="forbidden")
     allowed = {"basis", "reliability", "motive", "anonymity_reason", "handler"}
     if set(fields) - allowed:
@@ -172,12 +123,12 @@ def source_create(
         )
     codename = " ".join((codename or "").split())
     texts = _descriptors_clean(descriptors)
-    identity = _identity_clean(identity)
+    identity = identity_clean(identity)
     fields["anonymity_reason"] = anonymity_reason_clean(fields.get("anonymity_reason", ""))
     fields.setdefault("handler", acting_user)
     # Registering a source for someone else is a keeper's job: an editor who could name any
     # handler could then verify the source himself.
-    if fields["handler"] != acting_user and not _has_perm(acting_user, "grant_access"):
+    if fields["handler"] != acting_user and not user_has_source_perm(acting_user, "grant_access"):
         raise SourceRefused(_("You register sources you bring yourself."), code="handler")
     with transaction.atomic(), reversion.create_revision():
         if not codename or Source.objects.filter(codename__iexact=codename).exists():
@@ -200,7 +151,7 @@ def source_create(
             )
             for text in texts
         )
-        _identity_seal(source, identity)
+        identity_seal(source, identity)
         # Again, now that the descriptors exist (bulk_create sends no signal to follow them).
         reversion.add_to_revision(source)
         reversion.set_user(acting_user)
@@ -209,7 +160,7 @@ def source_create(
 
 
 def user_approves_descriptors(user) -> bool:
-    return _has_perm(user, "change_descriptor")
+    return user_has_source_perm(user, "change_descriptor")
 
 
 def descriptor_approve(*, descriptor: Descriptor, acting_user, plural: bool | None = None):
@@ -243,7 +194,7 @@ def source_possible_duplicates(*, source: Source) -> list[Source]:
 
 def source_verify(*, source: Source, acting_user) -> Source:
     """Record that an editor other than the handler knows who the source is."""
-    if not _has_perm(acting_user, "verify_source"):
+    if not user_has_source_perm(acting_user, "verify_source"):
         raise SourceRefused(_("Only editors verify sources."), code="forbidden")
     with transaction.atomic(), reversion.create_revision():
         current = Source.objects.select_for_update().get(pk=source.pk)
@@ -265,7 +216,7 @@ def access_grant(
 ) -> AccessGrant:
     """Let ``user`` reveal ``source``'s identity until ``expires_at`` (at most 90 days ahead).
     Only source keepers grant."""
-    if not _has_perm(granted_by, "grant_access"):
+    if not user_has_source_perm(granted_by, "grant_access"):
         raise SourceRefused(_("Only source keepers grant access to identities."), code="forbidden")
     reason = (reason or "").strip()
     if not reason:
@@ -284,125 +235,9 @@ def access_grant(
 
 def access_revoke(*, grant: AccessGrant, acting_user) -> bool:
     """End a grant now. Returns False when it had ended already."""
-    if not _has_perm(acting_user, "grant_access"):
+    if not user_has_source_perm(acting_user, "grant_access"):
         raise SourceRefused(_("Only source keepers revoke access to identities."), code="forbidden")
     changed = AccessGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=acting_user
     )
     return bool(changed)
-
-
-def _reveal_decision(*, user, source: Source, reason: str, password_confirmed: bool):
-    if not (user and user.is_active):
-        return None, _("the account is disabled")
-    if not reason:
-        return None, _("no reason given")
-    if not password_confirmed:
-        return None, _("the password was not typed again")
-    grant = (
-        AccessGrant.objects.in_force()
-        .filter(source=source, user=user)
-        .order_by("-expires_at")
-        .first()
-    )
-    if grant is None:
-        return None, _("no access grant in force")
-    return grant, ""
-
-
-@sensitive_variables()
-def identity_reveal(
-    *, user, source: Source, reason: str, password_confirmed: bool = True
-) -> dict[str, str]:
-    """The identity of ``source``, for ``user`` who holds a grant in force, for ``reason``.
-
-    ``password_confirmed`` is the admin's word that the person typed their password again
-    within ``SOURCE_REVEAL_PASSWORD_SECONDS``; without it the attempt is a refusal.
-
-    Writes a ``RevealEvent`` first, revealed or refused, and commits it before anything is
-    decrypted: called inside a transaction it raises ``RuntimeError`` and reveals nothing.
-    Raises ``RevealRefused``, or ``KeyUnavailable``
-    when the master key is missing or wrong (the event says revealed: access was given).
-    """
-    reason = (reason or "").strip()
-    # Durable: inside another transaction the log row could be rolled back with it after the
-    # identity was handed out; Django refuses that nesting (RuntimeError).
-    with transaction.atomic(durable=True):
-        grant, refusal = _reveal_decision(
-            user=user, source=source, reason=reason, password_confirmed=password_confirmed
-        )
-        RevealEvent.objects.create(
-            source=source,
-            user=user,
-            reason=reason[:2000],
-            outcome=RevealOutcome.REVEALED if grant else RevealOutcome.REFUSED,
-            refusal=refusal,
-            grant=grant,
-        )
-    if grant is None:
-        raise RevealRefused(
-            _("You may not see who %(source)s is: %(why)s. Ask a source keeper for access.")
-            % {"source": source.codename, "why": refusal},
-            code="refused",
-        )
-    sealed = SourceIdentity.objects.get(source=source)
-    data_key = master_keys().unwrap(sealed.wrapped_key, source_id=source.pk)
-    return {
-        field: field_open(data_key, getattr(sealed, field), source_id=source.pk, field=field)
-        for field in IDENTITY_FIELDS
-    }
-
-
-@sensitive_variables()
-def identity_replace(*, source: Source, acting_user, identity: dict) -> None:
-    """Seal a corrected identity in place of the old one (the handler, or a source keeper).
-    Nothing is revealed, and the old one cannot be read any more."""
-    if not (acting_user.pk == source.handler_id or _has_perm(acting_user, "grant_access")):
-        raise SourceRefused(
-            _("Only the handler and source keepers change an identity."), code="forbidden"
-        )
-    identity = _identity_clean(identity)
-    with transaction.atomic():
-        _identity_seal(Source.objects.select_for_update().get(pk=source.pk), identity)
-
-
-@sensitive_variables()
-def source_keys_rotate(*, reseal: bool = False, progress=None) -> tuple[int, int]:
-    """Re-wrap every data key under the current master key (``SOURCE_MASTER_KEY``), opening
-    those under the previous one with ``SOURCE_MASTER_KEY_PREVIOUS``. Returns (changed,
-    already current).
-
-    Without ``reseal`` identities are not decrypted: only their data keys are wrapped anew, so
-    whoever kept the old master key and an old copy of a wrapped key could still open today's
-    ciphertext. With ``reseal`` every identity gets a new data key and is sealed again (it is
-    decrypted in this process to do so, and not logged as a reveal: nobody sees it): after a
-    suspected leak of the master key, this is the rotation to run.
-    """
-    keys = master_keys()
-    changed = current = 0
-    ids = list(SourceIdentity.objects.order_by("pk").values_list("pk", flat=True))
-    for done, source_id in enumerate(ids, start=1):
-        with transaction.atomic():
-            sealed = SourceIdentity.objects.select_for_update().get(pk=source_id)
-            if keys.is_current(sealed.wrapped_key) and not reseal:
-                current += 1
-            else:
-                data_key = keys.unwrap(sealed.wrapped_key, source_id=source_id)
-                if reseal:
-                    new_key = data_key_new()
-                    for field in IDENTITY_FIELDS:
-                        plain = field_open(
-                            data_key, getattr(sealed, field), source_id=source_id, field=field
-                        )
-                        setattr(
-                            sealed,
-                            field,
-                            field_seal(new_key, plain, source_id=source_id, field=field),
-                        )
-                    data_key = new_key
-                sealed.wrapped_key = keys.wrap(data_key, source_id=source_id)
-                sealed.save()
-                changed += 1
-        if progress:
-            progress(done, len(ids))
-    return changed, current

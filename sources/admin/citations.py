@@ -22,8 +22,8 @@ from ..citing import (
     citation_add,
     citation_remove,
 )
+from ..errors import SourceRefused
 from ..models import Citation, Descriptor, OnRecord, Source
-from ..services import SourceRefused
 
 
 def _citable_sources():

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 
-from ..services import SourceRefused
+from ..errors import SourceRefused
 
 
 def post_step(request, *, run: Callable, done: Callable, back: str):
