@@ -117,14 +117,17 @@ def _check_revision(current, revision: int | None, transition: Transition, what:
 REVIEW_CHECKED_STEPS = frozenset({"submit", "approve"})
 
 
+def _review_problems(story: Story, transition: str) -> list[str]:
+    """What the receivers of ``story_review_checks`` find against this step, one per line."""
+    replies = story_review_checks.send(sender=Story, story=story, transition=transition)
+    return [problem.strip().removesuffix(".") for _receiver, found in replies for problem in found]
+
+
 def _check_review(story: Story, transition: Transition, what: str) -> None:
     """Ask the apps that check a story before review (sources) what still stops it."""
     if transition.name not in REVIEW_CHECKED_STEPS:
         return
-    replies = story_review_checks.send(sender=Story, story=story, transition=transition.name)
-    problems = [
-        problem.strip().removesuffix(".") for _receiver, found in replies for problem in found
-    ]
+    problems = _review_problems(story, transition.name)
     if problems:
         raise WorkflowError(
             _("%(what)s cannot be %(action)s yet. Still to fix: %(problems)s.")
@@ -301,8 +304,7 @@ def _stories_review_problems(stories) -> str:
     now (a cited source burned since, say), in words; empty when nothing."""
     found = []
     for story in stories:
-        replies = story_review_checks.send(sender=Story, story=story, transition="approve")
-        problems = [problem for _receiver, listed in replies for problem in listed]
+        problems = _review_problems(story, "approve")
         if problems:
             found.append(f"{_quoted(story.headline)}: {'; '.join(problems)}")
     return "; ".join(found)

@@ -4,7 +4,7 @@ sources works without them), a master key that is not 32 bytes of url-safe base6
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from .keys import KeyUnavailable, _decoded
+from .keys import KeyUnavailable, master_key_decoded
 
 INDEX_KEY_MIN_BYTES = 32
 
@@ -16,7 +16,7 @@ def check_source_keys(app_configs, **kwargs):
         value = getattr(settings, name, "")
         if value:
             try:
-                _decoded(name, value)
+                master_key_decoded(name, value)
             except KeyUnavailable as error:
                 problems.append(Error(str(error), id="sources.E001"))
     index_key = getattr(settings, "SOURCE_INDEX_KEY", "")

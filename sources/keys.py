@@ -44,7 +44,8 @@ class MasterKeys:
         raise NotImplementedError
 
 
-def _decoded(name: str, value: str) -> bytes:
+def master_key_decoded(name: str, value: str) -> bytes:
+    """The 32 bytes of a key setting, or ``KeyUnavailable`` naming ``name`` and how to make one."""
     try:
         key = base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4))
     except (binascii.Error, ValueError):
@@ -74,10 +75,10 @@ class EnvironmentMasterKeys(MasterKeys):
     def __init__(self, current: str | None = None, previous: str | None = None):
         current = settings.SOURCE_MASTER_KEY if current is None else current
         previous = settings.SOURCE_MASTER_KEY_PREVIOUS if previous is None else previous
-        self._current = _decoded("SOURCE_MASTER_KEY", current) if current else None
+        self._current = master_key_decoded("SOURCE_MASTER_KEY", current) if current else None
         self._keys = {}
         if previous:
-            key = _decoded("SOURCE_MASTER_KEY_PREVIOUS", previous)
+            key = master_key_decoded("SOURCE_MASTER_KEY_PREVIOUS", previous)
             self._keys[_key_id(key)] = key
         if self._current is not None:
             self._keys[_key_id(self._current)] = self._current
