@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "reversion",
     "anymail",
+    # Only for its static files: the Tiptap/ProseMirror bundle the story editor imports.
+    "django_prose_editor",
     "bellcms",
     "issues",
     "sources",
