@@ -67,6 +67,15 @@ class Newsletter(models.Model):
         default="Why the world should care",
         help_text=_("The heading of each story's takeaway, without the colon."),
     )
+    default_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("default author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Author of imported stories when the import names none."),
+    )
     attribution_patterns = models.TextField(
         _("attribution patterns"),
         blank=True,
@@ -336,3 +345,51 @@ class IssueEvent(WorkflowEvent):
     class Meta(WorkflowEvent.Meta):
         verbose_name = _("issue event")
         verbose_name_plural = _("issue events")
+
+
+class StoryDraft(models.Model):
+    """What one person has typed in a story's editor and not saved yet.
+
+    Written every few seconds while they type, so a reload or a crashed browser gives the text
+    back. A draft is not a version: it changes nothing others see and it is gone once the story
+    is saved. ``story`` is empty for a story that has not been saved for the first time.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="story_drafts",
+    )
+    story = models.ForeignKey(
+        Story,
+        verbose_name=_("story"),
+        on_delete=models.CASCADE,
+        related_name="drafts",
+        null=True,
+        blank=True,
+    )
+    base_revision = models.PositiveIntegerField(
+        _("based on revision"),
+        null=True,
+        blank=True,
+        help_text=_("The story's revision the editor was opened at."),
+    )
+    content = models.JSONField(_("content"), help_text=_("Headline, takeaway and blocks."))
+    saved_at = models.DateTimeField(_("saved"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("unsaved draft")
+        verbose_name_plural = _("unsaved drafts")
+        ordering = ["-saved_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "story"], name="story_draft_one_per_user"),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(story__isnull=True),
+                name="story_draft_one_new_per_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.story or _('new story')}"

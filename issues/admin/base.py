@@ -270,7 +270,7 @@ class WorkflowPageMixin:
         if form.is_bound and form.has_error(NON_FIELD_ERRORS, "stale"):
             seen = form.stale_seen
         else:
-            seen = revision_from(request.GET.get(SINCE))
+            seen = revision_from(request.GET.get(SINCE)) or self.seen_revision(request, obj)
         changes = changes_since(obj, seen=seen) if seen else None
         if changes is None:
             return None
@@ -294,6 +294,11 @@ class WorkflowPageMixin:
                 args=[quote(obj.pk)],
             ),
         }
+
+    def seen_revision(self, request, obj) -> int | None:
+        """A revision this person last worked from, older than the stored one, if the page
+        should show what changed since (the story editor: an unsaved draft's base)."""
+        return None
 
     def workflow_context(self, request, obj) -> dict:
         raise NotImplementedError

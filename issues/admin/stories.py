@@ -29,6 +29,7 @@ from ..access import (
     user_is_editor,
     user_writes_own_stories_only,
 )
+from ..drafts import story_draft_discard
 from ..history.admin import VersionCompareAdminMixin
 from ..models import Block, Issue, Story, StoryStatus
 from ..ordering import POSITION, positions_save
@@ -49,6 +50,7 @@ from .base import (
     event_rows,
     revision_from,
 )
+from .editor import StoryEditorMixin
 from .forms import BlockInlineForm, StoryForm
 from .reverting import REVISION_HIGH_WATER, STORY_REVERT_PLACE, StoryRevertMixin
 
@@ -93,7 +95,11 @@ class BlockInline(SortableInline):
 
 @admin.register(Story)
 class StoryAdmin(
-    StoryRevertMixin, WorkflowPageMixin, VersionCompareAdminMixin, SortableInlinesAdmin
+    StoryEditorMixin,
+    StoryRevertMixin,
+    WorkflowPageMixin,
+    VersionCompareAdminMixin,
+    SortableInlinesAdmin,
 ):
     form = StoryForm
     change_list_template = "admin/issues/story/change_list.html"
@@ -131,7 +137,11 @@ class StoryAdmin(
         css = {"all": ("issues/workflow.css",)}
 
     def get_urls(self):
-        return [*self.workflow_urls(self.workflow_view), *super().get_urls()]
+        return [
+            *self.editor_urls(),
+            *self.workflow_urls(self.workflow_view),
+            *super().get_urls(),
+        ]
 
     # Who sees and changes what -----------------------------------------------------------------
 
@@ -306,6 +316,8 @@ class StoryAdmin(
         if not change and user_writes_own_stories_only(request.user):
             # A journalist sees only their own stories: the one they start is theirs.
             story.authors.add(request.user)
+        # Saved: what the editor kept unsaved is in the story now (or was refused with it).
+        story_draft_discard(user=request.user, story=story if change else None)
         high_water = getattr(request, REVISION_HIGH_WATER, None)
         reverting = high_water is not None
         # A revert is an edit: it never brings an old approval back.

@@ -1,0 +1,170 @@
+"""The story editor: one flowing document over the story's block form, with drafts as you type.
+
+The page keeps Django's block form, which is what the server reads and what people without
+JavaScript use. ``static/issues/editor/`` shows a document editor instead and, on save, writes
+the document back into that form: the same ``Block`` rows, ids, positions and inline Markdown.
+This module gives the script what the form holds (bound or not), the person's unsaved draft,
+and the address that keeps drafts; a draft older than the stored story brings the panel that
+shows what changed since, so nothing typed is lost and nothing saved is overwritten unseen.
+"""
+
+import json
+
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from ..drafts import DraftError, story_draft_discard, story_draft_get, story_draft_save
+from ..models import Block, BlockKind
+from ..ordering import POSITION
+from ..rendering import inline_html
+from .base import revision_from
+
+# Where a change page keeps the draft it found, so it is read once per request.
+_DRAFT_ATTRIBUTE = "_bellcms_story_draft"
+
+
+def _form_block(form) -> dict | None:
+    """One row of the block form, as the editor needs it; None for an empty extra row."""
+    pk = form["id"].value() if "id" in form.fields else None
+    text = form["text"].value() or ""
+    if not pk and not text.strip():
+        return None
+    return {
+        "id": int(pk) if pk else None,
+        "kind": form["kind"].value() or BlockKind.PARAGRAPH,
+        "text": text,
+        "html": str(inline_html(text)),
+        "deleted": bool(form["DELETE"].value()) if "DELETE" in form.fields else False,
+        "position": form[POSITION].value(),
+    }
+
+
+def form_blocks(formset) -> list[dict]:
+    """The rows of the block form in the order they will be saved."""
+    rows = [row for row in map(_form_block, formset.forms) if row is not None]
+
+    def order(row):
+        try:
+            return (0, int(row["position"]))
+        except (TypeError, ValueError):
+            return (1, 0)
+
+    return sorted(rows, key=order)
+
+
+def draft_blocks(content: dict) -> list[dict]:
+    return [
+        {**block, "html": str(inline_html(block["text"])), "deleted": False}
+        for block in content["blocks"]
+    ]
+
+
+class StoryEditorMixin:
+    """For StoryAdmin: the editor's data on the change and add pages, and the draft address."""
+
+    def editor_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.draft_view)
+        return [
+            path("draft/", view, name="{}_{}_draft_new".format(*info)),
+            path("<path:object_id>/draft/", view, name="{}_{}_draft".format(*info)),
+        ]
+
+    def _draft(self, request, story):
+        if not hasattr(request, _DRAFT_ATTRIBUTE):
+            setattr(request, _DRAFT_ATTRIBUTE, story_draft_get(user=request.user, story=story))
+        return getattr(request, _DRAFT_ATTRIBUTE)
+
+    def seen_revision(self, request, obj):
+        if request.method != "GET":
+            return None
+        draft = self._draft(request, obj)
+        if draft and draft.base_revision and draft.base_revision < obj.revision:
+            return draft.base_revision
+        return None
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        formsets = [
+            inline.formset
+            for inline in context.get("inline_admin_formsets", ())
+            if inline.formset.model is Block
+        ]
+        editable = formsets and self.has_change_permission(request, obj) if change else formsets
+        # ?blocks=form: the table of blocks, as without JavaScript (to reorder by dragging).
+        wanted = request.GET.get("blocks") != "form" and not context.get("is_popup")
+        if editable and wanted:
+            context["story_editor"] = self._editor_data(request, obj, context, formsets[0])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _editor_data(self, request, story, context, formset) -> dict:
+        form = context["adminform"].form
+        blocks = form_blocks(formset)
+        data = {
+            "prefix": formset.prefix,
+            "slots": [row["id"] for row in blocks if row["id"]],
+            "blocks": blocks,
+            "draftUrl": self._draft_url(story),
+            "baseRevision": story.revision if story else None,
+            "kinds": dict(BlockKind.choices),
+            "draft": None,
+        }
+        draft = None if form.is_bound else self._draft(request, story)
+        if draft is not None:
+            data["draft"] = {
+                "headline": draft.content["headline"],
+                "takeaway": draft.content["takeaway"],
+                "blocks": draft_blocks(draft.content),
+                "savedAt": draft.saved_at.isoformat(),
+                "baseRevision": draft.base_revision,
+                "stale": self.seen_revision(request, story) is not None if story else False,
+            }
+        return {"data": data, "draft": data["draft"]}
+
+    def _draft_url(self, story):
+        if story is None:
+            return reverse(f"{self.admin_site.name}:issues_story_draft_new")
+        return reverse(f"{self.admin_site.name}:issues_story_draft", args=[quote(story.pk)])
+
+    def draft_view(self, request, object_id=None):
+        """Keep (POST) or drop (POST with ``discard``) the editor's unsaved text."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        story = None
+        if object_id is not None:
+            story = self.get_object(request, unquote(object_id))
+            if story is None:
+                raise Http404(_("No such story."))
+            if not self.has_change_permission(request, story):
+                return JsonResponse(
+                    {"error": self.edit_refusal(request, story) or _("You may not edit this.")},
+                    status=403,
+                )
+        elif not self.has_add_permission(request):
+            raise PermissionDenied
+        try:
+            sent = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return JsonResponse({"error": _("The draft could not be read.")}, status=400)
+        if not isinstance(sent, dict):
+            return JsonResponse({"error": _("The draft could not be read.")}, status=400)
+        if sent.get("discard"):
+            story_draft_discard(user=request.user, story=story)
+            return JsonResponse({"discarded": True})
+        try:
+            draft = story_draft_save(
+                user=request.user,
+                story=story,
+                base_revision=revision_from(sent.get("baseRevision")),
+                content=sent.get("content"),
+            )
+        except DraftError as error:
+            return JsonResponse({"error": str(error)}, status=400)
+        answer = {"savedAt": draft.saved_at.isoformat()}
+        if story is not None:
+            answer["revision"] = (
+                type(story).objects.values_list("revision", flat=True).get(pk=story.pk)
+            )
+        return JsonResponse(answer)
