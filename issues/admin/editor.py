@@ -22,6 +22,12 @@ from ..ordering import POSITION
 from ..rendering import inline_html
 from .base import revision_from
 
+# ``?blocks=form`` shows the table of blocks (to drag rows, or for a screen reader that prefers
+# fields) until ``?blocks=document``; the choice is kept for the session.
+BLOCKS_VIEW = "blocks"
+BLOCKS_VIEW_TABLE = "form"
+BLOCKS_VIEW_DOCUMENT = "document"
+_BLOCKS_VIEW_SESSION_KEY = "bellcms_story_blocks_view"
 # Where a change page keeps the draft it found, so it is read once per request.
 _DRAFT_ATTRIBUTE = "_bellcms_story_draft"
 
@@ -93,11 +99,19 @@ class StoryEditorMixin:
             if inline.formset.model is Block
         ]
         editable = formsets and self.has_change_permission(request, obj) if change else formsets
-        # ?blocks=form: the table of blocks, as without JavaScript (to reorder by dragging).
-        wanted = request.GET.get("blocks") != "form" and not context.get("is_popup")
-        if editable and wanted:
-            context["story_editor"] = self._editor_data(request, obj, context, formsets[0])
+        if editable and not context.get("is_popup"):
+            if self._wants_table(request):
+                context["story_editor_table"] = True
+            else:
+                context["story_editor"] = self._editor_data(request, obj, context, formsets[0])
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _wants_table(self, request) -> bool:
+        """The table of blocks instead of the document, as chosen last (``?blocks=form``)."""
+        chosen = request.GET.get(BLOCKS_VIEW)
+        if chosen in (BLOCKS_VIEW_TABLE, BLOCKS_VIEW_DOCUMENT):
+            request.session[_BLOCKS_VIEW_SESSION_KEY] = chosen
+        return request.session.get(_BLOCKS_VIEW_SESSION_KEY) == BLOCKS_VIEW_TABLE
 
     def _editor_data(self, request, story, context, formset) -> dict:
         form = context["adminform"].form

@@ -72,7 +72,8 @@ def test_the_newsrooms_whole_day(page, chromium, live_server, editor, journalist
 
     # The journalist drafts a story: a paragraph, a sub-heading and three bullet points.
     log_in(page, live_server, journalist)
-    page.goto(f"{base}/admin/issues/story/add/")
+    # The table of blocks (the document editor has its own tests, test_editor_browser.py).
+    page.goto(f"{base}/admin/issues/story/add/?blocks=form")
     page.fill("#id_headline", HEADLINE)
     fill_block(page, 0, "paragraph", "Washington and Moscow prepare for talks.")
     for kind, text in [("heading", "What Moscow wants"), *(("bullet", b) for b in BULLETS)]:
@@ -185,7 +186,7 @@ def story(editor):
 
 
 def test_two_editors_on_one_story_lose_nothing(page, chromium, live_server, editor, elena, story):
-    url = f"{live_server.url}/admin/issues/story/{story.pk}/change/"
+    url = f"{live_server.url}/admin/issues/story/{story.pk}/change/?blocks=form"
     log_in(page, live_server, editor)
     page.goto(url)
 
