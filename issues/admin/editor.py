@@ -124,6 +124,9 @@ class StoryEditorMixin:
             "baseRevision": story.revision if story else None,
             "kinds": dict(BlockKind.choices),
             "draft": None,
+            # The browser keeps a copy too (see editor.js): per person, per story.
+            "copyKey": f"bellcms-draft:{request.user.pk}:{self._draft_url(story)}",
+            "bound": form.is_bound,
         }
         draft = None if form.is_bound else self._draft(request, story)
         if draft is not None:

@@ -4,6 +4,7 @@
 // and written back into the block form when the story is saved.
 import { Editor } from "../../django_prose_editor/editor.js";
 import { blocksHTML, documentBlocks, fingerprints, writeForm } from "./form.js";
+import { linkAllowed } from "./markdown.js";
 import { cleanPastedHTML } from "./paste.js";
 import { extensions } from "./schema.js";
 
@@ -36,9 +37,10 @@ class StoryEditor {
         this.dirty = false;
         this.saving = null;
         this.baseRevision = data.baseRevision;
-        const loaded = data.draft ? data.draft.blocks : data.blocks;
-        if (data.draft) {
-            this.restoreDraft(data.draft);
+        const draft = this.newestDraft(data);
+        const loaded = draft ? draft.blocks : data.blocks;
+        if (draft) {
+            this.restoreDraft(draft);
         }
         this.editor = new Editor({
             element: root.querySelector("[data-bell-editor-document]"),
@@ -46,7 +48,7 @@ class StoryEditor {
                 placeholder: translate("Write the story: Enter for a new paragraph, “## ” for a sub-heading, “- ” for a list"),
                 onLinkKey: () => this.link(),
             }),
-            content: blocksHTML(loaded),
+            content: draft?.html || blocksHTML(loaded),
             editorProps: {
                 transformPastedHTML: cleanPastedHTML,
                 attributes: {
@@ -71,6 +73,44 @@ class StoryEditor {
         this.original = new Map(data.blocks.filter((row) => row.id).map((row) => [row.id, row]));
         this.wire();
         this.counts();
+    }
+
+    // The browser's own copy of the draft, written on every change: it survives a reload
+    // that comes before the last draft reached the server, or a connection that dropped.
+    readCopy() {
+        try {
+            return JSON.parse(window.localStorage.getItem(this.data.copyKey) || "null");
+        } catch {
+            return null;
+        }
+    }
+
+    writeCopy(extra = {}) {
+        try {
+            const copy = { savedAt: new Date().toISOString(), baseRevision: this.baseRevision };
+            Object.assign(copy, this.content(), { html: this.editor.getHTML() }, extra);
+            window.localStorage.setItem(this.data.copyKey, JSON.stringify(copy));
+        } catch {
+            // Storage full or refused: the server's draft still holds.
+        }
+    }
+
+    newestDraft(data) {
+        if (data.bound) {
+            // A refused save: the form below holds what was sent, the newest text there is.
+            return null;
+        }
+        const copy = this.readCopy();
+        if (copy && copy.submitted && !data.draft) {
+            // Sent with a save that went through (a saved story has no server draft).
+            window.localStorage.removeItem(data.copyKey);
+            return data.draft;
+        }
+        if (copy && !copy.submitted && (!data.draft || copy.savedAt > data.draft.savedAt)) {
+            this.dirty = true;
+            return { ...copy, stale: Boolean(data.draft?.stale) };
+        }
+        return data.draft;
     }
 
     restoreDraft(draft) {
@@ -98,6 +138,7 @@ class StoryEditor {
             field?.addEventListener("blur", () => this.saveDraft());
         }
         this.form.addEventListener("submit", () => this.writeForm());
+        this.wireLinkDialog();
         setInterval(() => this.dirty && this.saveDraft(), DRAFT_EVERY_MS);
         window.addEventListener("pagehide", () => this.saveDraft({ leaving: true }));
         document.addEventListener("visibilitychange", () => {
@@ -109,6 +150,7 @@ class StoryEditor {
 
     changed() {
         this.dirty = true;
+        this.writeCopy();
         this.counts();
         this.status.textContent = translate("Unsaved changes");
         this.root.dispatchEvent(new CustomEvent("bell-editor-change", { bubbles: true }));
@@ -186,11 +228,13 @@ class StoryEditor {
             headers: { "Content-Type": "application/json", "X-CSRFToken": token },
         });
         this.dirty = false;
+        window.localStorage.removeItem(this.data.copyKey);
         window.location.reload();
     }
 
     writeForm() {
         this.dirty = false;
+        this.writeCopy({ submitted: true });
         writeForm({
             form: this.form,
             prefix: this.data.prefix,
@@ -201,18 +245,50 @@ class StoryEditor {
     }
 
     link() {
-        const previous = this.editor.getAttributes("link").href || "https://";
-        const href = window.prompt(translate("Link to (leave empty to remove the link):"), previous);
-        if (href === null) {
-            return true;
-        }
-        const chain = this.editor.chain().focus().extendMarkRange("link");
-        if (href.trim() === "" ) {
-            chain.unsetLink().run();
-        } else {
-            chain.setLink({ href: href.trim() }).run();
-        }
+        const dialog = this.root.querySelector("[data-bell-editor-link]");
+        const input = dialog.querySelector("input");
+        input.value = this.editor.getAttributes("link").href || "";
+        input.removeAttribute("aria-invalid");
+        dialog.querySelector("[data-bell-editor-link-hint]").classList.remove("errornote");
+        dialog.showModal();
+        input.focus();
         return true;
+    }
+
+    linkAction(action) {
+        const dialog = this.root.querySelector("[data-bell-editor-link]");
+        const input = dialog.querySelector("input");
+        let href = input.value.trim();
+        if (action === "apply" && href && !/^[a-z][a-z0-9+.-]*:/i.test(href)) {
+            href = href.includes("@") && !href.includes("/") ? `mailto:${href}` : `https://${href}`;
+        }
+        if (action === "apply" && href && !linkAllowed(href)) {
+            input.setAttribute("aria-invalid", "true");
+            dialog.querySelector("[data-bell-editor-link-hint]").classList.add("errornote");
+            return;
+        }
+        dialog.close();
+        const chain = this.editor.chain().focus().extendMarkRange("link");
+        if (action === "remove" || (action === "apply" && !href)) {
+            chain.unsetLink().run();
+        } else if (action === "apply") {
+            chain.setLink({ href }).run();
+        }
+    }
+
+    wireLinkDialog() {
+        const dialog = this.root.querySelector("[data-bell-editor-link]");
+        dialog.querySelectorAll("[data-bell-link-action]").forEach((button) => {
+            button.addEventListener("click", () => this.linkAction(button.dataset.bellLinkAction));
+        });
+        dialog.querySelector("input").addEventListener("keydown", (event) => {
+            if (event.key === "Enter") {
+                // The dialog sits inside the story's form: Enter must not save the story.
+                event.preventDefault();
+                this.linkAction("apply");
+            }
+        });
+        dialog.addEventListener("close", () => this.editor.commands.focus());
     }
 
     command(name) {

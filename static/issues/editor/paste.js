@@ -30,12 +30,13 @@ function unwrap(element) {
     element.replaceWith(...element.childNodes);
 }
 
+// Declarations only, so that Word's "mso-bidi-font-weight:normal" is not "font-weight:normal".
 function styleOf(element) {
     return (element.getAttribute("style") || "").toLowerCase().replace(/\s+/g, "");
 }
 
 function isBoldStyle(style) {
-    const weight = /font-weight:([a-z0-9]+)/.exec(style);
+    const weight = /(?:^|;)font-weight:([a-z0-9]+)/.exec(style);
     return Boolean(weight) && /^(bold|bolder|[6-9]00)$/.test(weight[1]);
 }
 
@@ -90,9 +91,10 @@ function styledMarks(body) {
         const tagBold = element.tagName === "B" || element.tagName === "STRONG";
         const tagItalic = element.tagName === "I" || element.tagName === "EM";
         // Google Docs wraps a whole paste in <b style="font-weight:normal">: not bold at all.
-        const bold = isBoldStyle(style) || (tagBold && !/font-weight:(normal|[1-4]00)/.test(style));
+        const bold = isBoldStyle(style) || (tagBold && !/(?:^|;)font-weight:(normal|[1-4]00)/.test(style));
         const italic =
-            /font-style:italic/.test(style) || (tagItalic && !/font-style:normal/.test(style));
+            /(?:^|;)font-style:italic/.test(style) ||
+            (tagItalic && !/(?:^|;)font-style:normal/.test(style));
         let content = Array.from(element.childNodes);
         for (const [wanted, tag] of [[italic, "em"], [bold, "strong"]]) {
             if (wanted) {

@@ -64,7 +64,9 @@ export function extensions({ placeholder, onLinkKey }) {
         StoryListItem,
         Bold,
         Italic,
-        Link.configure({
+        // The bundle's Link opens a dialog of its own on Ctrl/⌘-K (title, new window): ours
+        // asks only for the address, which is all a block's Markdown keeps.
+        Link.extend({ addKeyboardShortcuts: () => ({}) }).configure({
             openOnClick: false,
             autolink: true,
             defaultProtocol: "https",
