@@ -28,6 +28,18 @@ BLOCKS_VIEW = "blocks"
 BLOCKS_VIEW_TABLE = "form"
 BLOCKS_VIEW_DOCUMENT = "document"
 _BLOCKS_VIEW_SESSION_KEY = "bellcms_story_blocks_view"
+# Other apps add to the editor (the sources app: "Cite a source", and a mark on cited blocks).
+# An extension has ``name``, ``template`` (included in the editor: its dialog and script) and
+# ``editor_data(request, story) -> dict | None``: what its script needs, None to add nothing.
+# ``marks`` in that dict ({block id: label}) draws a discreet mark beside those blocks.
+STORY_EDITOR_EXTENSIONS: list = []
+
+
+def story_editor_extend(extension) -> None:
+    """Add a tool to the story editor; see ``STORY_EDITOR_EXTENSIONS``."""
+    STORY_EDITOR_EXTENSIONS.append(extension)
+
+
 # Where a change page keeps the draft it found, so it is read once per request.
 _DRAFT_ATTRIBUTE = "_bellcms_story_draft"
 
@@ -128,6 +140,17 @@ class StoryEditorMixin:
             "copyKey": f"bellcms-draft:{request.user.pk}:{self._draft_url(story)}",
             "bound": form.is_bound,
         }
+        extensions = {}
+        for extension in STORY_EDITOR_EXTENSIONS:
+            added = extension.editor_data(request, story)
+            if added is not None:
+                extensions[extension.name] = (extension.template, added)
+        data["extensions"] = {name: added for name, (_template, added) in extensions.items()}
+        data["marks"] = {
+            block_id: label
+            for _template, added in extensions.values()
+            for block_id, label in added.get("marks", {}).items()
+        }
         draft = None if form.is_bound else self._draft(request, story)
         if draft is not None:
             data["draft"] = {
@@ -138,7 +161,8 @@ class StoryEditorMixin:
                 "baseRevision": draft.base_revision,
                 "stale": self.seen_revision(request, story) is not None if story else False,
             }
-        return {"data": data, "draft": data["draft"]}
+        templates = [template for template, _added in extensions.values()]
+        return {"data": data, "draft": data["draft"], "templates": templates}
 
     def _draft_url(self, story):
         if story is None:

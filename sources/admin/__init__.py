@@ -6,7 +6,8 @@ reveal, grants and the reveal log for source keepers.
 - ``reveal``: the reveal page (a grant in force, the password typed again, a reason);
 - ``grants``: access grants and the reveal log, for source keepers;
 - ``citations``: the page where a story's claims get their sources;
-- ``stories``: the badge and filter for stories citing a source in doubt.
+- ``stories``: the badge and filter for stories citing a source in doubt;
+- ``editor``: "Cite a source" in the story editor, and the mark on cited blocks.
 """
 
 # The admin is loaded before SourcesConfig.ready(): versions and the History page's reading of
@@ -15,4 +16,4 @@ from .. import history, versioning  # noqa: F401  isort: skip
 
 history.register()
 
-from . import grants, sources, stories  # noqa: E402, F401  (each registers its admin)
+from . import editor, grants, sources, stories  # noqa: E402, F401  (each registers itself)

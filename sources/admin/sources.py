@@ -43,6 +43,7 @@ from ..services import (
     source_verify,
 )
 from .citations import story_citations_view
+from .editor import story_cite_view
 from .reveal import reveal_view
 from .steps import post_step
 
@@ -294,6 +295,7 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
         view = self.admin_site.admin_view(self.reveal_view)
         verify = self.admin_site.admin_view(self.verify_view)
         citations = self.admin_site.admin_view(self.story_citations_view)
+        cite = self.admin_site.admin_view(self.story_cite_view)
         status = self.admin_site.admin_view(self.status_view)
         clear = self.admin_site.admin_view(self.doubt_clear_view)
         return [
@@ -304,6 +306,7 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
             ),
             path("<path:object_id>/status/", status, name="sources_source_status"),
             path("story/<int:story_id>/", citations, name="sources_story_citations"),
+            path("story/<int:story_id>/cite/", cite, name="sources_story_cite"),
             path("<path:object_id>/reveal/", view, name="sources_source_reveal"),
             path("<path:object_id>/verify/", verify, name="sources_source_verify"),
             *super().get_urls(),
@@ -315,6 +318,9 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
 
     def story_citations_view(self, request, story_id):
         return story_citations_view(self, request, story_id)
+
+    def story_cite_view(self, request, story_id):
+        return story_cite_view(self, request, story_id)
 
     def _source_or_redirect(self, request, object_id):
         source = self.get_object(request, object_id)

@@ -3,6 +3,7 @@ submits; an editor sees the citation; a keeper grants; the journalist types the 
 and sees who the source is; the email and the archive page name neither."""
 
 import datetime as dt
+import re
 from unittest import mock
 
 import pytest
@@ -114,3 +115,53 @@ def test_cite_submit_grant_reveal_and_nothing_reaches_readers(
     for shown in (archive, issue_render_html(issue=issue), issue_render_text(issue=issue)):
         assert "KESTREL" not in shown and NAME not in shown
         assert "a source close to the Kremlin" not in shown
+
+
+def test_journalist_cites_from_the_editor_and_keeps_writing(page, live_server, journalist, editor):
+    story = StoryFactory(authors=[journalist], headline="Kremlin view")
+    BlockFactory(story=story, position=1, text="Talks may start in the spring.")
+    cited = BlockFactory(story=story, position=2, kind="bullet", text=BULLET)
+    source = source_create(
+        acting_user=journalist,
+        codename="KESTREL",
+        identity={"name": NAME, "position": "Adviser", "contacts": "+7 900 000-00-00"},
+        descriptors=["a source close to the Kremlin"],
+        basis="participant",
+        reliability="usually",
+        motive="Wants the facts known.",
+        anonymity_reason="Would be dismissed and prosecuted if named.",
+    )
+    descriptor_approve(descriptor=source.descriptors.get(), acting_user=editor)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server, journalist)
+    page.goto(f"{live_server.url}/admin/issues/story/{story.pk}/change/")
+    document = page.locator("[data-bell-editor] .ProseMirror")
+
+    # An unsaved edit first: citing must not cost it, nor make its save stale.
+    document.locator("p").first.click()
+    page.keyboard.press("End")
+    page.keyboard.type(" Or later.")
+    document.locator("li").first.click()
+    page.get_by_role("button", name="Cite a source").click()
+    dialog = page.locator("[data-bell-cite]")
+    expect(dialog).to_contain_text("Putin will accept no NATO troops")
+    dialog.get_by_label("KESTREL").check()
+    dialog.get_by_label("Described in print as").select_option("a source close to the Kremlin")
+    dialog.get_by_role("button", name="Cite", exact=True).click()
+    expect(dialog).to_be_hidden()
+    mark = document.locator("li[data-bell-mark]")
+    expect(mark).to_have_attribute("title", re.compile("KESTREL"))
+    assert cited.citations.get().descriptor == "a source close to the Kremlin"
+
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    story.refresh_from_db()
+    assert list(story.blocks.order_by("position").values_list("pk", "text")) == [
+        (story.blocks.get(position=1).pk, "Talks may start in the spring. Or later."),
+        (cited.pk, BULLET),
+    ]
+    # The marked block is still the cited one after the save.
+    expect(page.locator("[data-bell-editor] .ProseMirror li[data-bell-mark]")).to_have_count(1)
+    assert NAME not in page.content()
+    assert errors == []

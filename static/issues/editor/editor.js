@@ -2,7 +2,7 @@
 // Headline, then sub-headings, paragraphs and bullet lists typed as in any word processor;
 // what is typed is kept as an unsaved draft every few seconds and when the page loses focus,
 // and written back into the block form when the story is saved.
-import { Editor } from "../../django_prose_editor/editor.js";
+import { Editor, Extension, pm } from "../../django_prose_editor/editor.js";
 import { blocksHTML, documentBlocks, fingerprints, writeForm } from "./form.js";
 import { linkAllowed } from "./markdown.js";
 import { cleanPastedHTML } from "./paste.js";
@@ -25,6 +25,34 @@ function timeOf(iso) {
     return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
+// Marks beside blocks that other apps point out (the sources app: blocks that cite a source).
+const MARKS = new pm.state.PluginKey("bellBlockMarks");
+
+function blockMarks(editor) {
+    return Extension.create({
+        name: "bellBlockMarks",
+        addProseMirrorPlugins: () => [
+            new pm.state.Plugin({
+                key: MARKS,
+                props: {
+                    decorations(state) {
+                        const found = [];
+                        state.doc.descendants((node, position) => {
+                            const label = editor.marks.get(node.attrs.blockId);
+                            if (label) {
+                                const attributes = { "data-bell-mark": "", title: label };
+                                found.push(pm.view.Decoration.node(position, position + node.nodeSize, attributes));
+                            }
+                            return node.type.name === "doc" || node.type.name === "bulletList";
+                        });
+                        return pm.view.DecorationSet.create(state.doc, found);
+                    },
+                },
+            }),
+        ],
+    });
+}
+
 class StoryEditor {
     constructor(root, data) {
         this.root = root;
@@ -37,6 +65,7 @@ class StoryEditor {
         this.dirty = false;
         this.saving = null;
         this.baseRevision = data.baseRevision;
+        this.marks = new Map(Object.entries(data.marks || {}).map(([id, label]) => [Number(id), label]));
         const draft = this.newestDraft(data);
         const loaded = draft ? draft.blocks : data.blocks;
         if (draft) {
@@ -44,10 +73,10 @@ class StoryEditor {
         }
         this.editor = new Editor({
             element: root.querySelector("[data-bell-editor-document]"),
-            extensions: extensions({
+            extensions: [...extensions({
                 placeholder: translate("Write the story: Enter for a new paragraph, “## ” for a sub-heading, “- ” for a list"),
                 onLinkKey: () => this.link(),
-            }),
+            }), blockMarks(this)],
             content: draft?.html || blocksHTML(loaded),
             editorProps: {
                 transformPastedHTML: cleanPastedHTML,
@@ -156,6 +185,43 @@ class StoryEditor {
         this.root.dispatchEvent(new CustomEvent("bell-editor-change", { bubbles: true }));
         // workflow.js holds the review steps while there are unsaved changes.
         this.form.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+
+    // For extensions ---------------------------------------------------------------------------
+
+    /** The block the cursor is in: its stored id (null while unsaved) and kind. */
+    currentBlock() {
+        const { $from } = this.editor.state.selection;
+        for (let depth = $from.depth; depth > 0; depth -= 1) {
+            const node = $from.node(depth);
+            if (["paragraph", "heading", "listItem"].includes(node.type.name)) {
+                if (node.type.name === "paragraph" && $from.node(depth - 1).type.name === "listItem") {
+                    continue;
+                }
+                const kind = { heading: "heading", listItem: "bullet" }[node.type.name] || "paragraph";
+                const known = node.attrs.blockId && this.known.has(node.attrs.blockId);
+                return { id: known ? node.attrs.blockId : null, kind, text: node.textContent };
+            }
+        }
+        return null;
+    }
+
+    setMarks(marks) {
+        this.marks = new Map(Object.entries(marks).map(([id, label]) => [Number(id), label]));
+        this.editor.view.dispatch(this.editor.state.tr.setMeta(MARKS, true));
+    }
+
+    /** The story was saved elsewhere by this person (a citation): later saves build on it. */
+    revised(revision) {
+        this.baseRevision = revision;
+        const field = this.form.querySelector("[name=based_on_revision]");
+        if (field) {
+            field.value = revision;
+        }
+    }
+
+    addTool(button) {
+        this.root.querySelector("[data-bell-editor-tools]").append(button);
     }
 
     blocks() {
