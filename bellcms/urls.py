@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from bellcms.views import favicon
 from issues.views import archive_index
 
 admin.site.site_header = "BellCMS"
@@ -15,4 +16,9 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     # ESP tracking webhooks (bounces, complaints): see docs/subscribers.md.
     path("anymail/", include("anymail.urls")),
+    path("favicon.ico", favicon, name="favicon"),
 ]
+
+# Branded error pages; inside the newsroom, in the admin's chrome (bellcms/errors.py).
+handler403 = "bellcms.errors.permission_denied"
+handler404 = "bellcms.errors.page_not_found"

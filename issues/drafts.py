@@ -32,6 +32,9 @@ def draft_content_clean(content) -> dict:
         "headline": _text(content.get("headline", "")),
         "takeaway": _text(content.get("takeaway", "")),
         "blocks": [_block(block) for block in blocks],
+        # When the browser made the last change this draft holds, by the browser's clock:
+        # what tells its draft from the copy it keeps itself (static/issues/editor/editor.js).
+        "editedAt": _text(content.get("editedAt", ""))[:40],
     }
     size = len(clean["headline"]) + len(clean["takeaway"])
     size += sum(len(block["text"]) for block in clean["blocks"])
@@ -90,11 +93,15 @@ def story_draft_get(*, user, story: Story | None) -> StoryDraft | None:
     draft = _drafts(user=user, story=story).first()
     if draft is None:
         return None
-    if story is not None and draft.content == story_content(story):
+    if story is not None and _text_of(draft.content) == story_content(story):
         return None
     if story is None and not _says_anything(draft.content):
         return None
     return draft
+
+
+def _text_of(content: dict) -> dict:
+    return {key: content[key] for key in ("headline", "takeaway", "blocks")}
 
 
 def _says_anything(content: dict) -> bool:

@@ -158,16 +158,31 @@ def issue_render_context(*, issue: Issue) -> dict:
     queries per story or block.
     """
     issue = Issue.objects.with_stories().select_related("newsletter").get(pk=issue.pk)
-    newsletter = issue.newsletter
     stories = [
-        {
-            "headline": story.headline,
-            "headline_rule": _underline(story.headline, "-"),
-            "body": _body(story.blocks.all()),
-            "takeaway": _paragraphs(story.takeaway),
-        }
+        _story_context(story.headline, story.blocks.all(), story.takeaway)
         for story in issue.stories.all()
     ]
+    return _issue_context(issue, stories)
+
+
+def story_preview_context(*, issue: Issue, headline: str, blocks, takeaway: str) -> dict:
+    """The context of ``issue`` holding one story as typed, not as stored: what the story
+    editor's preview shows. ``blocks`` are unsaved ``Block`` rows; ``issue`` may be unsaved too
+    (a story not yet placed), with its newsletter set."""
+    return _issue_context(issue, [_story_context(headline, blocks, takeaway)])
+
+
+def _story_context(headline: str, blocks, takeaway: str) -> dict:
+    return {
+        "headline": headline,
+        "headline_rule": _underline(headline, "-"),
+        "body": _body(blocks),
+        "takeaway": _paragraphs(takeaway),
+    }
+
+
+def _issue_context(issue: Issue, stories: list[dict]) -> dict:
+    newsletter = issue.newsletter
     return {
         "issue": issue,
         "newsletter": newsletter,
@@ -188,7 +203,8 @@ def _text_from_context(context: dict) -> str:
     return _BLANK_LINES.sub("\n\n", rendered).strip() + "\n"
 
 
-def _html_from_context(context: dict) -> str:
+def html_from_context(context: dict) -> str:
+    """The email's HTML for a context from ``issue_render_context`` or a story preview."""
     return _inliner.inline(render_to_string(HTML_TEMPLATE, context))
 
 
@@ -242,7 +258,7 @@ def issue_render(*, issue: Issue) -> RenderedIssue:
     return RenderedIssue(
         subject=context["subject"],
         text=_text_from_context(context),
-        html=_html_from_context(context),
+        html=html_from_context(context),
         from_email=_sender(context["newsletter"]),
     )
 
@@ -254,7 +270,7 @@ def issue_render_text(*, issue: Issue) -> str:
 
 def issue_render_html(*, issue: Issue) -> str:
     """The issue as one complete email-safe HTML document with its CSS inlined."""
-    return _html_from_context(issue_render_context(issue=issue))
+    return html_from_context(issue_render_context(issue=issue))
 
 
 def issue_render_message(

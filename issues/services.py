@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .access import issue_is_locked, story_is_authored_by, user_is_editor
+from .admin_log import admin_log
 from .models import Issue, IssueEvent, Story, StoryEvent, StoryStatus
 from .signals import issue_published, story_review_checks
 from .tasks import notify_story_event
@@ -180,6 +181,7 @@ def _story_transition(
             comment=comment,
             revision=current.revision,
         )
+        admin_log(obj=current, acting_user=acting_user, transition=transition, comment=comment)
         current.status = transition.target
         current.save(update_fields=["status", "updated_at"])
         if current.issue is not None and current.status != StoryStatus.APPROVED:
@@ -249,6 +251,13 @@ def story_edited(*, story: Story, acting_user) -> Story:
 
 
 def _issue_event(issue: Issue, acting_user, transition: Transition, **fields) -> IssueEvent:
+    admin_log(
+        obj=issue,
+        acting_user=acting_user,
+        transition=transition,
+        comment=fields.get("comment", ""),
+        publish_at=fields.get("publish_at") if transition.name == "schedule" else None,
+    )
     return IssueEvent.objects.create(
         issue=issue,
         actor=acting_user,

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from bellcms.dates import datetime_shown
 
 from .addresses import email_normalise, name_clean, suppression_hash
+from .audience_admin import audience_urls
 from .models import Subscriber, SubscriberEvent, Subscription, Suppression, SuppressionReason
 from .services import (
     address_suppress,
@@ -93,6 +94,10 @@ class SubscriberAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj=None):
         return self.inlines if obj else []
 
+    def get_urls(self):
+        # Import and export members; before the admin's own, whose "<id>/" would take them.
+        return [*audience_urls(self), *super().get_urls()]
+
     def get_readonly_fields(self, request, obj=None):
         # The address is who consented: a new address is a new subscriber.
         return (*self.readonly_fields, "email") if obj else self.readonly_fields
@@ -106,7 +111,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         for subscriber in queryset:
             subscriber_erase(subscriber=subscriber)
 
-    @admin.action(description=_("Unsubscribe from all newsletters"))
+    @admin.action(description=_("Unsubscribe from all newsletters"), permissions=["change"])
     def unsubscribe_all(self, request, queryset):
         count = sum(
             subscriber_unsubscribe_all(subscriber=subscriber, how="admin")
@@ -118,7 +123,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Suppress: never mail again"))
+    @admin.action(description=_("Suppress: never mail again"), permissions=["change"])
     def suppress_and_stop(self, request, queryset):
         for subscriber in queryset:
             address_suppress(email=subscriber.email, reason=SuppressionReason.MANUAL)

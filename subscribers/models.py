@@ -72,6 +72,13 @@ class DispatchState(models.TextChoices):
     FINISHED = "finished", _("Finished")
 
 
+class MemberImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    REFUSED = "refused", _("Refused: nothing imported")
+
+
 class SubscriberQuerySet(models.QuerySet):
     def mailable(self):
         """Subscribers who may receive an issue: active, with at least one active subscription."""
@@ -448,3 +455,62 @@ class Dispatch(models.Model):
 
     def __str__(self):
         return f"{self.issue} ({self.get_state_display()})"
+
+
+class MemberImport(models.Model):
+    """A members file uploaded in the admin, and what importing it did.
+
+    The worker imports it with the same service as ``manage.py import_subscribers``. The file
+    (addresses, names) is kept only until the worker has read it; the report stays.
+    """
+
+    Status = MemberImportStatus
+
+    newsletter = models.ForeignKey(
+        Newsletter, verbose_name=_("newsletter"), on_delete=models.CASCADE, related_name="+"
+    )
+    filename = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    data = models.BinaryField(
+        _("file"), blank=True, editable=False, help_text=_("Emptied once the file is imported.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    imported = models.PositiveIntegerField(_("new subscribers"), default=0)
+    active = models.PositiveIntegerField(_("of them active"), default=0)
+    subscribed = models.PositiveIntegerField(_("existing subscribers subscribed"), default=0)
+    skipped = models.JSONField(
+        _("rows skipped, by reason"), default=dict, blank=True, help_text=_("{reason: count}")
+    )
+    problems = models.JSONField(
+        _("rows skipped"), default=list, blank=True, help_text=_("The first ones, by line.")
+    )
+    problem_count = models.PositiveIntegerField(_("rows skipped"), default=0)
+    ignored_columns = models.JSONField(_("columns not read"), default=list, blank=True)
+    error = models.TextField(_("why the file was refused"), blank=True)
+
+    class Meta:
+        verbose_name = _("members import")
+        verbose_name_plural = _("members imports")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MemberImportStatus.values),
+                name="member_import_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display()})"

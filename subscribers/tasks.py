@@ -74,6 +74,19 @@ def send_issue(self, issue_id: int, transport_failures: int = 0) -> None:
 
 
 @shared_task
+def import_members(import_id: int) -> str:
+    """Import a members file uploaded in the admin (the row's id; the file is in the row)."""
+    from .members.uploads import member_import_failed, member_import_run
+
+    try:
+        return member_import_run(import_id=import_id)
+    except Exception:
+        # Nothing was written (one transaction); the person is told to upload it again.
+        member_import_failed(import_id=import_id)
+        raise
+
+
+@shared_task
 def wake_quiet_dispatches() -> list[int]:
     """The beat's safety net for sendings (every 15 s): see ``dispatch_wake_quiet``."""
     from .dispatch import dispatch_wake_quiet

@@ -70,6 +70,13 @@ def newsroom_groups(db):
         Group.objects.get(name=name).permissions.add(
             *Permission.objects.filter(content_type__app_label="sources", codename__in=codenames)
         )
+    audience = importlib.import_module("subscribers.migrations.0009_audience_group")
+    for name, codenames in audience.GROUP_PERMISSIONS.items():
+        Group.objects.get_or_create(name=name)[0].permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="subscribers", codename__in=codenames
+            )
+        )
 
 
 @pytest.fixture
@@ -91,6 +98,14 @@ def keeper(newsroom_groups):
     from tests.factories import UserFactory
 
     return UserFactory(username="keeper", groups=["Source keepers"])
+
+
+@pytest.fixture
+def audience_member(newsroom_groups):
+    """A member of the Audience group: sees, imports and exports subscribers."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="audience", groups=["Audience"])
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,20 @@ import json
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from ..drafts import DraftError, story_draft_discard, story_draft_get, story_draft_save
-from ..models import Block, BlockKind
+from ..drafts import (
+    DraftError,
+    draft_content_clean,
+    story_draft_discard,
+    story_draft_get,
+    story_draft_save,
+)
+from ..models import Block, BlockKind, Issue, Newsletter
 from ..ordering import POSITION
-from ..rendering import inline_html
+from ..rendering import html_from_context, inline_html, story_preview_context
 from .base import revision_from
 
 # ``?blocks=form`` shows the table of blocks (to drag rows, or for a screen reader that prefers
@@ -80,15 +87,32 @@ def draft_blocks(content: dict) -> list[dict]:
     ]
 
 
+# The web form of the preview: the archive's own page.
+PREVIEW_WEB_TEMPLATE = "issues/archive_issue.html"
+
+
+def _preview_issue(story) -> Issue:
+    """The issue a preview shows the story in: its own, or an unsaved one of the first
+    newsletter while it is not placed."""
+    if story is not None and story.issue_id:
+        return Issue.objects.select_related("newsletter").get(pk=story.issue_id)
+    first = Newsletter.objects.order_by("pk").first()
+    newsletter = first or Newsletter(name="BellCMS", slug="preview")
+    return Issue(newsletter=newsletter, number=0, title=_("The issue's title"))
+
+
 class StoryEditorMixin:
     """For StoryAdmin: the editor's data on the change and add pages, and the draft address."""
 
     def editor_urls(self):
         info = self.opts.app_label, self.opts.model_name
         view = self.admin_site.admin_view(self.draft_view)
+        preview = self.admin_site.admin_view(self.preview_view)
         return [
             path("draft/", view, name="{}_{}_draft_new".format(*info)),
             path("<path:object_id>/draft/", view, name="{}_{}_draft".format(*info)),
+            path("preview/", preview, name="{}_{}_preview_new".format(*info)),
+            path("<path:object_id>/preview/", preview, name="{}_{}_preview".format(*info)),
         ]
 
     def _draft(self, request, story):
@@ -133,6 +157,7 @@ class StoryEditorMixin:
             "slots": [row["id"] for row in blocks if row["id"]],
             "blocks": blocks,
             "draftUrl": self._draft_url(story),
+            "previewUrl": self._draft_url(story).replace("/draft/", "/preview/"),
             "baseRevision": story.revision if story else None,
             "kinds": dict(BlockKind.choices),
             "draft": None,
@@ -158,6 +183,7 @@ class StoryEditorMixin:
                 "takeaway": draft.content["takeaway"],
                 "blocks": draft_blocks(draft.content),
                 "savedAt": draft.saved_at.isoformat(),
+                "editedAt": draft.content.get("editedAt", ""),
                 "baseRevision": draft.base_revision,
                 "stale": self.seen_revision(request, story) is not None if story else False,
             }
@@ -169,28 +195,56 @@ class StoryEditorMixin:
             return reverse(f"{self.admin_site.name}:issues_story_draft_new")
         return reverse(f"{self.admin_site.name}:issues_story_draft", args=[quote(story.pk)])
 
-    def draft_view(self, request, object_id=None):
-        """Keep (POST) or drop (POST with ``discard``) the editor's unsaved text."""
+    def _editor_request(self, request, object_id):
+        """The story an editor's request is about (None: a new one) and the JSON it sent,
+        or the refusal to answer with."""
         if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+            return None, None, HttpResponseNotAllowed(["POST"])
         story = None
         if object_id is not None:
             story = self.get_object(request, unquote(object_id))
             if story is None:
                 raise Http404(_("No such story."))
             if not self.has_change_permission(request, story):
-                return JsonResponse(
-                    {"error": self.edit_refusal(request, story) or _("You may not edit this.")},
-                    status=403,
-                )
+                refusal = self.edit_refusal(request, story) or _("You may not edit this.")
+                return story, None, JsonResponse({"error": refusal}, status=403)
         elif not self.has_add_permission(request):
             raise PermissionDenied
         try:
             sent = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
-            return JsonResponse({"error": _("The draft could not be read.")}, status=400)
+            sent = None
         if not isinstance(sent, dict):
-            return JsonResponse({"error": _("The draft could not be read.")}, status=400)
+            return (
+                story,
+                None,
+                JsonResponse({"error": _("The draft could not be read.")}, status=400),
+            )
+        return story, sent, None
+
+    def preview_view(self, request, object_id=None):
+        """The story as typed, in the email and on the web, by the real renderer."""
+        story, sent, refused = self._editor_request(request, object_id)
+        if refused:
+            return refused
+        try:
+            content = draft_content_clean(sent.get("content"))
+        except DraftError as error:
+            return JsonResponse({"error": str(error)}, status=400)
+        context = story_preview_context(
+            issue=_preview_issue(story),
+            headline=content["headline"],
+            blocks=[Block(kind=b["kind"], text=b["text"]) for b in content["blocks"]],
+            takeaway=content["takeaway"],
+        )
+        web = render_to_string(PREVIEW_WEB_TEMPLATE, context, request=request)
+        return JsonResponse({"email": html_from_context(context), "web": web})
+
+    def draft_view(self, request, object_id=None):
+        """Keep (POST) or drop (POST with ``discard``) the editor's unsaved text."""
+        story, sent, refused = self._editor_request(request, object_id)
+        if refused:
+            return refused
         if sent.get("discard"):
             story_draft_discard(user=request.user, story=story)
             return JsonResponse({"discarded": True})

@@ -36,6 +36,7 @@ from ..workflow import ISSUE_TRANSITIONS
 from .base import SortableInline, SortableInlinesAdmin, WorkflowPageMixin, event_rows, revision_from
 from .calendar import calendar_view
 from .forms import IssueForm, ScheduleForm, newsroom_zone_label
+from .importing import IssueImportViews
 from .reverting import ISSUE_REVERT_KEEPS, IssueRevertMixin
 from .stories import authors_display
 
@@ -101,6 +102,7 @@ class IssueAdmin(
         return [
             # Before the admin's catch-all "<object_id>/" redirect.
             path("calendar/", calendar, name=name),
+            *IssueImportViews(self).urls(),
             *self.workflow_urls(self.workflow_view),
             *super().get_urls(),
         ]

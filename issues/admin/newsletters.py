@@ -14,5 +14,5 @@ class NewsletterAdmin(VersionAdmin):
     prepopulated_fields = {"slug": ("name",)}
     fieldsets = [
         (None, {"fields": ["name", "slug", "kicker", "sender_name", "sender_email"]}),
-        (_("Stories"), {"fields": ["takeaway_label", "attribution_patterns"]}),
+        (_("Stories"), {"fields": ["takeaway_label", "attribution_patterns", "default_author"]}),
     ]

@@ -6,10 +6,11 @@ from django.utils.translation import gettext as _
 
 from .document import DEFAULT_TAKEAWAY_LABEL, ParsedIssue
 from .errors import IssueImportError
+from .html import HTML, parse_html
 from .markdown_text import MARKDOWN, parse_markdown
 from .plain_text import PLAIN_TEXT, parse_plain_text
 
-MARKUPS = (PLAIN_TEXT, MARKDOWN)
+MARKUPS = (PLAIN_TEXT, MARKDOWN, HTML)
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 
 
@@ -29,13 +30,16 @@ def parse_issue_text(
     takeaway_label: str = DEFAULT_TAKEAWAY_LABEL,
 ) -> ParsedIssue:
     """Parse an issue file's text (already decoded, LF line endings) without touching the
-    database. ``markup`` is "text" or "markdown"; None detects it from ``filename`` and the
-    first line. Raises ``IssueImportError`` naming the line for anything it cannot place."""
+    database. ``markup`` is "text", "markdown" or "html" (a converted Word document); None
+    detects text or Markdown from ``filename`` and the first line. Raises ``IssueImportError``
+    naming the line for anything it cannot place."""
     if not text.strip():
         raise IssueImportError(_("the file is empty (no text, or only whitespace)"))
     markup = markup or detect_markup(text, filename=filename)
     if markup == MARKDOWN:
         return parse_markdown(text, takeaway_label=takeaway_label)
+    if markup == HTML:
+        return parse_html(text, takeaway_label=takeaway_label)
     if markup == PLAIN_TEXT:
         return parse_plain_text(text, takeaway_label=takeaway_label)
     raise ValueError(f"unknown markup {markup!r}; expected one of {MARKUPS}")

@@ -1,7 +1,9 @@
-"""``issue_import``: a parsed issue file written as one new draft issue, in one transaction."""
+"""``issue_import``: a parsed issue file written as one new draft issue, in one transaction;
+``issue_import_preview``: what it would write, for a person to check first."""
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import reversion
@@ -26,6 +28,23 @@ MAX_NEWSLETTER_SLUG = Newsletter._meta.get_field("slug").max_length
 MAX_ISSUE_NUMBER = 2_147_483_647
 
 
+@dataclass(frozen=True)
+class IssueImportPlan:
+    """What an import would create, worked out without writing anything (the admin's preview).
+
+    ``newsletter`` is unsaved when the import would create it from the file's kicker.
+    """
+
+    newsletter: Newsletter
+    number: int
+    document: ParsedIssue
+    authors: list
+
+    @property
+    def creates_newsletter(self) -> bool:
+        return self.newsletter.pk is None
+
+
 def issue_import(
     *,
     path: str | os.PathLike | None = None,
@@ -35,36 +54,95 @@ def issue_import(
     number: int | None = None,
     authors: Iterable[AbstractBaseUser | str] = (),
     markup: str | None = None,
+    acting_user: AbstractBaseUser | None = None,
 ) -> Issue:
     """Import one issue from the file at ``path``, or from ``text`` (named ``filename``).
 
     ``newsletter`` is a Newsletter or its slug; without it the file's kicker picks the
     newsletter, which is created when none has that kicker. ``number`` defaults to the next
-    free one. ``authors`` (users or usernames) become authors of every story. ``markup`` is
-    "text" or "markdown", detected when None. Everything is written in one transaction and one
-    django-reversion revision, so the import is each object's first version; any problem raises
-    ``IssueImportError`` and writes nothing.
+    free one. ``authors`` (users or usernames) become authors of every story; without any, the
+    newsletter's default author does, if it has one. ``markup`` is "text", "markdown" or "html",
+    detected (text or Markdown) when None. ``acting_user``, when given, must be allowed to add
+    issues and is recorded as the revision's user. Everything is written in one transaction and
+    one django-reversion revision, so the import is each object's first version; any problem
+    raises ``IssueImportError`` and writes nothing.
     """
     if (path is None) == (text is None):
         raise TypeError("issue_import() takes exactly one of path and text")
     filename = filename or (Path(path).name if path is not None else "")
     try:
+        _check_acting_user(acting_user)
         source = read_issue_file(path) if path is not None else check_issue_text(text)
-        return _import(
-            source,
-            filename=filename,
-            newsletter=_newsletter_from_option(newsletter),
-            number=number,
-            users=_users_from_option(authors),
-            markup=markup,
-        )
+        with transaction.atomic(), reversion.create_revision():
+            reversion.set_comment(_("Imported from %(name)s") % {"name": filename or _("text")})
+            if acting_user is not None:
+                reversion.set_user(acting_user)
+            plan = _plan(
+                source,
+                filename=filename,
+                newsletter=_newsletter_from_option(newsletter),
+                number=number,
+                users=_users_from_option(authors),
+                markup=markup,
+                write=True,
+            )
+            issue = Issue.objects.create(
+                newsletter=plan.newsletter,
+                number=plan.number,
+                title=plan.document.title,
+                slug=_unique_issue_slug(
+                    newsletter=plan.newsletter, title=plan.document.title, number=plan.number
+                ),
+                intro=plan.document.intro,
+            )
+            _create_stories(issue=issue, document=plan.document, users=plan.authors)
+        return issue
     except IssueImportError as exc:
         # Errors name the file as the person typed it; the revision comment only its name.
         exc.filename = str(path) if path is not None else filename
         raise
 
 
-def _import(source, *, filename, newsletter, number, users, markup) -> Issue:
+def issue_import_preview(
+    *,
+    text: str,
+    filename: str = "",
+    newsletter: Newsletter | str | None = None,
+    number: int | None = None,
+    authors: Iterable[AbstractBaseUser | str] = (),
+    markup: str | None = None,
+    acting_user: AbstractBaseUser | None = None,
+) -> IssueImportPlan:
+    """What ``issue_import`` would create from ``text`` with the same options, written nowhere.
+
+    Raises the ``IssueImportError`` the import would raise. The import itself checks again: a
+    number free now may be taken by the time it runs.
+    """
+    try:
+        _check_acting_user(acting_user)
+        return _plan(
+            check_issue_text(text),
+            filename=filename,
+            newsletter=_newsletter_from_option(newsletter),
+            number=number,
+            users=_users_from_option(authors),
+            markup=markup,
+            write=False,
+        )
+    except IssueImportError as exc:
+        exc.filename = filename
+        raise
+
+
+def _check_acting_user(acting_user: AbstractBaseUser | None) -> None:
+    if acting_user is not None and not acting_user.has_perm("issues.add_issue"):
+        raise IssueImportError(_("you may not import issues: only editors add issues"))
+
+
+def _plan(source, *, filename, newsletter, number, users, markup, write) -> IssueImportPlan:
+    """The newsletter, number, content and authors of the issue ``source`` makes. With
+    ``write``, inside the import's transaction: a new newsletter is created, and the
+    newsletter is locked so that concurrent imports take numbers one after another."""
     if number is not None and not 1 <= number <= MAX_ISSUE_NUMBER:
         raise IssueImportError(
             _("the issue number must be from 1 to %(max)d, not %(n)d")
@@ -72,26 +150,21 @@ def _import(source, *, filename, newsletter, number, users, markup) -> Issue:
         )
     label = newsletter.takeaway_label if newsletter else DEFAULT_TAKEAWAY_LABEL
     document = parse_issue_text(source, markup=markup, filename=filename, takeaway_label=label)
-    with transaction.atomic(), reversion.create_revision():
-        reversion.set_comment(_("Imported from %(name)s") % {"name": filename or _("text")})
-        target = newsletter or _newsletter_for_kicker(document.kicker)
-        if target.takeaway_label != label:
-            # Only now is the newsletter, and so the label that closes each story, known.
-            document = parse_issue_text(
-                source, markup=markup, filename=filename, takeaway_label=target.takeaway_label
-            )
-        # The lock makes concurrent imports into one newsletter take numbers one after another.
-        target = Newsletter.objects.select_for_update().get(pk=target.pk)
-        number = _issue_number(newsletter=target, number=number)
-        issue = Issue.objects.create(
-            newsletter=target,
-            number=number,
-            title=document.title,
-            slug=_unique_issue_slug(newsletter=target, title=document.title, number=number),
-            intro=document.intro,
+    target = newsletter or _newsletter_for_kicker(document.kicker, create=write)
+    if target.takeaway_label != label:
+        # Only now is the newsletter, and so the label that closes each story, known.
+        document = parse_issue_text(
+            source, markup=markup, filename=filename, takeaway_label=target.takeaway_label
         )
-        _create_stories(issue=issue, document=document, users=users)
-    return issue
+    if target.pk is None:  # created by the import; nothing to lock or number after yet
+        number = number or 1
+    else:
+        if write:
+            target = Newsletter.objects.select_for_update().get(pk=target.pk)
+        number = _issue_number(newsletter=target, number=number)
+    if not users and target.default_author_id is not None:
+        users = [target.default_author]
+    return IssueImportPlan(newsletter=target, number=number, document=document, authors=users)
 
 
 def _create_stories(*, issue: Issue, document: ParsedIssue, users: list) -> None:
@@ -141,7 +214,8 @@ def _users_from_option(authors: Iterable[AbstractBaseUser | str]) -> list:
     return users
 
 
-def _newsletter_for_kicker(kicker: str) -> Newsletter:
+def _newsletter_for_kicker(kicker: str, *, create: bool) -> Newsletter:
+    """The newsletter with this kicker, or a new one named after it (saved if ``create``)."""
     matches = list(Newsletter.objects.filter(kicker__iexact=kicker))
     if len(matches) > 1:
         raise IssueImportError(
@@ -167,7 +241,10 @@ def _newsletter_for_kicker(kicker: str) -> Newsletter:
                 "other": quote(clash.kicker),
             }
         )
-    return Newsletter.objects.create(name=name, slug=slug, kicker=kicker)
+    newsletter = Newsletter(name=name, slug=slug, kicker=kicker)
+    if create:
+        newsletter.save()
+    return newsletter
 
 
 def _issue_number(*, newsletter: Newsletter, number: int | None) -> int:

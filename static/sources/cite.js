@@ -52,13 +52,14 @@ class CiteTool {
     fillDescriptors() {
         const chosen = this.data.sources.filter((source) => this.chosen().includes(source.id));
         const pool = chosen.length ? chosen : this.data.sources;
-        const texts = pool
-            .map((source) => source.descriptors)
-            .reduce((common, texts) => (chosen.length ? common.filter((text) => texts.includes(text)) : [...new Set([...common, ...texts])]));
+        const lists = pool.map((source) => source.descriptors);
+        const texts = chosen.length
+            ? lists.reduce((common, texts) => common.filter((text) => texts.includes(text)))
+            : [...new Set(lists.flat())];
         const previous = this.descriptor.value;
         this.descriptor.replaceChildren(element("option", { value: "" }, "—"));
-        (texts || []).forEach((text) => this.descriptor.append(element("option", { value: text }, text)));
-        this.descriptor.value = texts?.includes(previous) ? previous : "";
+        texts.forEach((text) => this.descriptor.append(element("option", { value: text }, text)));
+        this.descriptor.value = texts.includes(previous) ? previous : "";
     }
 
     say(message) {
@@ -73,7 +74,9 @@ class CiteTool {
         summary.textContent = block ? `“${block.text.slice(0, 120)}${block.text.length > 120 ? "…" : ""}”` : "";
         this.block = block;
         this.dialog.showModal();
-        if (!block || !this.data.citable.includes(block.kind)) {
+        if (this.data.sources.length === 0) {
+            this.say(translate("No source can be cited yet: register one under Sources first."));
+        } else if (!block || !this.data.citable.includes(block.kind)) {
             this.say(translate("Put the cursor in the paragraph or bullet point the claim is in."));
         } else if (!block.id || !this.data.url) {
             this.say(translate("This paragraph is not saved yet: save the story, then cite."));

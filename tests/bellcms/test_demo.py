@@ -21,8 +21,13 @@ def run_demo():
 
 def test_demo_creates_users_who_can_log_in_with_the_printed_passwords():
     _, passwords = run_demo()
-    assert set(passwords) == {"editor", "journalist", "keeper"}
-    groups = {"editor": "Editors", "journalist": "Journalists", "keeper": "Source keepers"}
+    groups = {
+        "editor": "Editors",
+        "journalist": "Journalists",
+        "keeper": "Source keepers",
+        "audience": "Audience",
+    }
+    assert set(passwords) == set(groups)
     for username, password in passwords.items():
         user = authenticate(username=username, password=password)
         assert user is not None and user.is_staff

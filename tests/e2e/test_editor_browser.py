@@ -1,6 +1,8 @@
 """The story editor in a real Chromium: writing, reloading, pasting, and two people at once."""
 
+import json
 import re
+import time
 
 import pytest
 import reversion
@@ -63,10 +65,16 @@ def test_journalist_writes_a_story_reloads_and_loses_nothing(page, live_server, 
     page.keyboard.type(" on Tuesday.")
     page.keyboard.press("Enter")
     page.keyboard.type("The talks follow a phone call")
-    # The editor has read the typing before the selection moves, as with a person's pace.
     expect(document(page)).to_contain_text("phone call")
     page.keyboard.press("Control+Shift+ArrowLeft")
     page.keyboard.press("Control+Shift+ArrowLeft")
+    # The editor takes the page's selection on its next turn, as it would under a person.
+    page.wait_for_function(
+        """() => {
+            const { state } = window.bellStoryEditor.editor;
+            return state.doc.textBetween(state.selection.from, state.selection.to) === "phone call";
+        }"""
+    )
     page.keyboard.press("Control+k")
     page.get_by_label("Address").fill("example.org/call")
     page.keyboard.press("Enter")
@@ -322,6 +330,14 @@ def test_the_draft_kept_on_the_server_comes_back_in_another_browser(
     document(page).click()
     page.keyboard.type("Moscow and Washington will meet on Tuesday.")
     expect(page.locator("[data-bell-editor-saved]")).to_contain_text("Draft kept at")
+
+    def draft_has_the_paragraph():
+        drafts = journalist.story_drafts.values_list("content", flat=True)
+        return "Tuesday" in json.dumps(list(drafts))
+
+    deadline = time.monotonic() + 10  # a draft goes to the server every few seconds
+    while not draft_has_the_paragraph() and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
     # Another browser (the first one crashed, or another computer): no copy of its own.
     context = chromium.new_context()
     other = context.new_page()
@@ -334,3 +350,33 @@ def test_the_draft_kept_on_the_server_comes_back_in_another_browser(
         ]
     finally:
         context.close()
+
+
+def test_preview_shows_the_story_as_typed_in_the_email_and_on_the_web(
+    page, live_server, journalist
+):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    errors = open_editor(page, live_server, journalist)
+    preview = page.locator("[data-bell-editor-preview]")
+    expect(preview).to_be_visible()  # open beside the editor on a wide screen
+    page.fill("#id_headline", HEADLINE)
+    document(page).click()
+    page.keyboard.type("They meet in ")
+    type_bold(page, "Riyadh")
+    page.keyboard.type(".")
+
+    frame = page.frame_locator("[data-bell-preview-frame]")
+    expect(frame.locator("strong", has_text="Riyadh")).to_be_visible()
+    expect(frame.locator("h2.headline")).to_have_text(HEADLINE)  # the email's own markup
+    iframe = page.locator("[data-bell-preview-frame]")
+    assert iframe.evaluate("frame => frame.style.width") == "375px"
+
+    preview.get_by_role("button", name="Web").click()
+    preview.get_by_role("button", name="Desktop").click()
+    expect(frame.locator("section.story h2")).to_have_text(HEADLINE)  # the archive page
+    expect(frame.locator("section.story strong")).to_have_text("Riyadh")
+    assert iframe.evaluate("frame => frame.style.width") == "1024px"
+
+    page.get_by_role("button", name="Preview").click()
+    expect(preview).to_be_hidden()
+    assert errors == []

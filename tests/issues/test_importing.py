@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from markdown_it import MarkdownIt
 from reversion.models import Version
 
+from issues.access import stories_for_user
 from issues.importing import (
     IssueImportError,
     detect_markup,
@@ -255,6 +256,42 @@ def test_import_issue_refuses_to_number_past_the_highest(db, sample_path):
 
 
 def test_import_issue_author_option_credits_every_story(db, sample_path):
+    reporter = UserFactory(username="reporter")
+    import_file(sample_path, "--author", "reporter")
+    assert [list(s.authors.all()) for s in Story.objects.all()] == [[reporter], [reporter]]
+
+
+def test_import_issue_author_option_makes_the_stories_visible_to_that_journalist(
+    sample_path, journalist
+):
+    out, err = import_file(sample_path, "--author", "journalist")
+    assert "no author" not in err
+    issue = Issue.objects.get(pk=int(out))
+    visible = stories_for_user(user=journalist).filter(issue=issue)
+    assert visible.count() == 2
+
+
+def test_import_issue_without_author_warns_that_journalists_will_not_see_the_stories(
+    db, sample_path
+):
+    out, err = import_file(sample_path)  # no CommandError: exit status 0
+    issue = Issue.objects.get()
+    assert out == f"{issue.pk}\n"
+    assert "Warning: the imported stories have no author, so no journalist will see them" in err
+    assert "--author USERNAME" in err
+    assert not Story.objects.filter(authors__isnull=False).exists()
+
+
+def test_import_issue_defaults_to_the_newsletters_default_author(db, sample_path):
+    reporter = UserFactory(username="reporter")
+    NewsletterFactory(kicker="THE BELL WEEKLY", default_author=reporter)
+    _, err = import_file(sample_path)
+    assert [list(s.authors.all()) for s in Story.objects.all()] == [[reporter], [reporter]]
+    assert "no author" not in err
+
+
+def test_import_issue_author_option_overrides_the_default_author(db, sample_path):
+    NewsletterFactory(kicker="THE BELL WEEKLY", default_author=UserFactory(username="usual"))
     reporter = UserFactory(username="reporter")
     import_file(sample_path, "--author", "reporter")
     assert [list(s.authors.all()) for s in Story.objects.all()] == [[reporter], [reporter]]

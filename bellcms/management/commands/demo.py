@@ -27,11 +27,14 @@ DEMO_USERS = {
     "editor": ("Editors", "Elena", "Editor"),
     "journalist": ("Journalists", "Jonas", "Journalist"),
     "keeper": ("Source keepers", "Karin", "Keeper"),
+    "audience": ("Audience", "Aino", "Audience"),
 }
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (editor, journalist, keeper) and import the sample issue."
+    help = (
+        "Create the demo users (editor, journalist, keeper, audience) and import the sample issue."
+    )
 
     def handle(self, *args, **options):
         with transaction.atomic():

@@ -1,6 +1,7 @@
 """``manage.py import_issue PATH``: a thin wrapper around ``issues.importing.issue_import``."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from issues.importing import IssueImportError, issue_import
@@ -27,7 +28,10 @@ class Command(BaseCommand):
             metavar="USERNAME",
             action="append",
             default=[],
-            help="Add this user as author of every story; repeat for more authors.",
+            help=(
+                "Add this user as author of every story; repeat for more authors (default: the "
+                "newsletter's default author, if it has one)."
+            ),
         )
         parser.add_argument(
             "--format",
@@ -48,6 +52,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         # Standard output carries the id alone so scripts can capture it; people read stderr.
         self.stdout.write(str(issue.pk))
+        if not issue.stories.filter(authors__isnull=False).exists():
+            # Not an error: an editor can add authors later. But a journalist sees only the
+            # stories they author, so until then these are invisible to every journalist.
+            self.stderr.write(
+                _(
+                    "Warning: the imported stories have no author, so no journalist will see "
+                    "them. Name one with --author USERNAME, or set the newsletter's default "
+                    "author."
+                ),
+                style_func=self.style.WARNING,
+            )
         if options["verbosity"] > 0:
             stories = issue.stories.count()
             self.stderr.write(

@@ -6,6 +6,7 @@ import { Editor, Extension, pm } from "../../django_prose_editor/editor.js";
 import { blocksHTML, documentBlocks, fingerprints, writeForm } from "./form.js";
 import { linkAllowed } from "./markdown.js";
 import { cleanPastedHTML } from "./paste.js";
+import { Preview } from "./preview.js";
 import { extensions } from "./schema.js";
 
 const translate = typeof window.gettext === "function" ? window.gettext : (text) => text;
@@ -102,6 +103,7 @@ class StoryEditor {
         this.original = new Map(data.blocks.filter((row) => row.id).map((row) => [row.id, row]));
         this.wire();
         this.counts();
+        this.preview = new Preview(this);
     }
 
     // The browser's own copy of the draft, written on every change: it survives a reload
@@ -116,7 +118,7 @@ class StoryEditor {
 
     writeCopy(extra = {}) {
         try {
-            const copy = { savedAt: new Date().toISOString(), baseRevision: this.baseRevision };
+            const copy = { savedAt: this.editedAt, baseRevision: this.baseRevision };
             Object.assign(copy, this.content(), { html: this.editor.getHTML() }, extra);
             window.localStorage.setItem(this.data.copyKey, JSON.stringify(copy));
         } catch {
@@ -135,7 +137,8 @@ class StoryEditor {
             window.localStorage.removeItem(data.copyKey);
             return data.draft;
         }
-        if (copy && !copy.submitted && (!data.draft || copy.savedAt > data.draft.savedAt)) {
+        // Both times are this browser's clock: when the last change each holds was made.
+        if (copy && !copy.submitted && (!data.draft || copy.editedAt > (data.draft.editedAt || ""))) {
             this.dirty = true;
             return { ...copy, stale: Boolean(data.draft?.stale) };
         }
@@ -143,6 +146,7 @@ class StoryEditor {
     }
 
     restoreDraft(draft) {
+        this.editedAt = draft.editedAt || "";
         if (this.headline) {
             this.headline.value = draft.headline;
         }
@@ -179,6 +183,7 @@ class StoryEditor {
 
     changed() {
         this.dirty = true;
+        this.editedAt = new Date().toISOString();
         this.writeCopy();
         this.counts();
         this.status.textContent = translate("Unsaved changes");
@@ -233,6 +238,7 @@ class StoryEditor {
             headline: this.headline ? this.headline.value : "",
             takeaway: this.takeaway ? this.takeaway.value : "",
             blocks: this.blocks(),
+            editedAt: this.editedAt || "",
         };
     }
 
