@@ -209,8 +209,9 @@ SUBSCRIBERS_PROXY_COUNT = env.int("SUBSCRIBERS_PROXY_COUNT", default=0)
 # Public forms refuse bodies larger than this before reading them
 # (subscribers.middleware.BodySizeLimitMiddleware; django-anymail's webhooks: 2 MiB).
 SUBSCRIBERS_MAX_FORM_BYTES = 64 * 1024
-# Nothing here takes file uploads; the admin's largest form is an issue's text. A larger
-# non-file body is refused (400); a file part larger than this goes to a temporary file.
+# The admin takes files (an issue to import, a members CSV): a file part larger than
+# FILE_UPLOAD_MAX_MEMORY_SIZE goes to a temporary file, each page checks its own size limit.
+# A larger non-file body (a form, the story editor's draft) is refused (400).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # The mailto: of List-Unsubscribe (default: unsubscribe@ the newsletter's sender domain) and
