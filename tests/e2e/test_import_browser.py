@@ -52,3 +52,25 @@ def test_editor_uploads_the_sample_sees_the_preview_and_lands_on_the_issue(
     assert page.url.endswith(f"/admin/issues/issue/{issue.pk}/change/")
     assert issue.title == TITLE
     assert [list(story.authors.all()) for story in issue.stories.all()] == [[editor], [editor]]
+
+
+def test_editor_uploads_a_word_document_and_gets_its_blocks(page, live_server, editor, tmp_path):
+    from issues.models import Issue
+    from tests.issues.test_import_upload import WORD_FIRST_STORY, word_issue
+
+    path = tmp_path / "sanctions.docx"
+    path.write_bytes(word_issue())  # made with python-docx, as Word saves it
+    log_in(page, live_server, editor)
+    page.goto(f"{live_server.url}/admin/issues/issue/import/")
+    page.get_by_label("Issue file").set_input_files(str(path))
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".bell-import-headline")).to_have_text(
+        ["1. Sanctions tighten", "2. A second story"]
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/issues/issue/\d+/change/$"))
+
+    story = Issue.objects.get().stories.get(position=1)
+    assert list(story.blocks.order_by("position").values_list("kind", "text")) == (WORD_FIRST_STORY)
+    assert story.takeaway == "Europe still buys Russian gas."
+    assert list(story.authors.all()) == [editor]
