@@ -90,6 +90,9 @@ export class Preview {
         this.frame.style.transform = `scale(${scale})`;
         const height = this.frame.contentDocument?.documentElement.scrollHeight || 600;
         this.frame.style.height = `${height}px`;
-        this.box.style.height = `${Math.ceil(height * scale)}px`;
+        // A transform does not change the space a frame takes: give back what scaling saved,
+        // so that the column (which scrolls on its own) ends where the page does.
+        this.frame.style.marginBottom = `${-Math.floor(height * (1 - scale))}px`;
+        this.frame.style.marginRight = `${-Math.floor(this.width * (1 - scale))}px`;
     }
 }
