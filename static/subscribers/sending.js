@@ -74,51 +74,18 @@
         if (!root || !root.dataset.bellLive) {
             return;
         }
-        const url = root.dataset.bellSending;
-        const every = Math.max(1, Number(root.dataset.bellPollSeconds) || 2) * 1000;
-        let timer = null;
-        let busy = false;
-
-        const stop = () => {
-            window.clearInterval(timer);
-            timer = null;
-        };
-        const update = () => {
-            if (busy || document.visibilityState === "hidden") {
-                return;
-            }
-            busy = true;
-            fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-                .then((response) => {
-                    const type = response.headers.get("Content-Type") || "";
-                    // Signed out, the admin answers with its login page: stop asking.
-                    if (!response.ok || !type.startsWith("application/json")) {
-                        stop();
-                        return null;
-                    }
-                    return response.json();
-                })
-                .then((data) => {
-                    if (!data) {
-                        return;
-                    }
-                    show(root, data);
-                    newFailures(root, data);
-                    if (data.state !== root.dataset.bellState || !data.live) {
-                        stateChanged(root, data);
-                        stop();
-                    }
-                })
-                .catch(() => null)
-                .finally(() => {
-                    busy = false;
-                });
-        };
-        timer = window.setInterval(update, every);
-        document.addEventListener("visibilitychange", () => {
-            if (document.visibilityState === "visible" && timer !== null) {
-                update();
-            }
+        window.bellPoll({
+            url: root.dataset.bellSending,
+            seconds: root.dataset.bellPollSeconds,
+            onData: (data) => {
+                show(root, data);
+                newFailures(root, data);
+                if (data.state !== root.dataset.bellState || !data.live) {
+                    stateChanged(root, data);
+                    return false;
+                }
+                return true;
+            },
         });
     }
 

@@ -27,16 +27,8 @@ CITATIONS_SCREENSHOT = "/tmp/bellcms-sources-citations.png"
 REVEAL_SCREENSHOT = "/tmp/bellcms-sources-reveal.png"
 
 
-def test_cite_submit_grant_reveal_and_nothing_reaches_readers(
-    page, chromium, live_server, journalist, editor, keeper
-):
-    base = live_server.url
-    newsletter = NewsletterFactory()
-    story = StoryFactory(
-        issue__newsletter=newsletter, authors=[journalist], headline="Kremlin view"
-    )
-    BlockFactory(story=story, position=1, text="Talks may start in the spring.")
-    BlockFactory(story=story, position=2, kind="bullet", text=BULLET)
+def kestrel(journalist, editor):
+    """A source registered by the journalist, its description approved by the editor."""
     source = source_create(
         acting_user=journalist,
         codename="KESTREL",
@@ -48,6 +40,20 @@ def test_cite_submit_grant_reveal_and_nothing_reaches_readers(
         anonymity_reason="Would be dismissed and prosecuted if named.",
     )
     descriptor_approve(descriptor=source.descriptors.get(), acting_user=editor)
+    return source
+
+
+def test_cite_submit_grant_reveal_and_nothing_reaches_readers(
+    page, chromium, live_server, journalist, editor, keeper
+):
+    base = live_server.url
+    newsletter = NewsletterFactory()
+    story = StoryFactory(
+        issue__newsletter=newsletter, authors=[journalist], headline="Kremlin view"
+    )
+    BlockFactory(story=story, position=1, text="Talks may start in the spring.")
+    BlockFactory(story=story, position=2, kind="bullet", text=BULLET)
+    source = kestrel(journalist, editor)
 
     # The journalist: the story page says a claim needs a source; cite it, then submit.
     log_in(page, live_server, journalist)
@@ -121,17 +127,7 @@ def test_journalist_cites_from_the_editor_and_keeps_writing(page, live_server, j
     story = StoryFactory(authors=[journalist], headline="Kremlin view")
     BlockFactory(story=story, position=1, text="Talks may start in the spring.")
     cited = BlockFactory(story=story, position=2, kind="bullet", text=BULLET)
-    source = source_create(
-        acting_user=journalist,
-        codename="KESTREL",
-        identity={"name": NAME, "position": "Adviser", "contacts": "+7 900 000-00-00"},
-        descriptors=["a source close to the Kremlin"],
-        basis="participant",
-        reliability="usually",
-        motive="Wants the facts known.",
-        anonymity_reason="Would be dismissed and prosecuted if named.",
-    )
-    descriptor_approve(descriptor=source.descriptors.get(), acting_user=editor)
+    kestrel(journalist, editor)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     log_in(page, live_server, journalist)
