@@ -1,6 +1,7 @@
 // The story as readers will see it, beside the editor: the email or the web page, at a phone's
 // or a desktop's width, rendered by the server's real renderer from what is typed now.
-const translate = typeof window.gettext === "function" ? window.gettext : (text) => text;
+import { translate } from "./text.js";
+
 // Typing pauses this long before the preview is rendered again.
 const REFRESH_AFTER_MS = 600;
 const OPEN_KEY = "bellcms-editor-preview-open";
