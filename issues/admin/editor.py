@@ -136,7 +136,9 @@ class StoryEditorMixin:
         ]
         editable = formsets and self.has_change_permission(request, obj) if change else formsets
         if editable and not context.get("is_popup"):
-            if self._wants_table(request):
+            blocks_refused = formsets[0].is_bound and formsets[0].total_error_count() > 0
+            # A block the server refused is shown where its error can be read: in the table.
+            if blocks_refused or self._wants_table(request):
                 context["story_editor_table"] = True
             else:
                 context["story_editor"] = self._editor_data(request, obj, context, formsets[0])

@@ -182,3 +182,13 @@ def test_the_table_of_blocks_is_kept_for_the_session(client, journalist, story):
     assert "story_editor" not in client.get(story_change_url(story)).context
     client.get(story_change_url(story) + "?blocks=document")
     assert "story_editor" in client.get(story_change_url(story)).context
+
+
+def test_a_refused_block_is_shown_in_the_table_with_its_error(client, journalist, story):
+    login(client, journalist)
+    data = changeform_data(client.get(story_change_url(story)))
+    data["blocks-0-kind"] = "image"  # what no editor sends: the server refuses it
+    response = client.post(story_change_url(story), data)
+    assert response.status_code == 200
+    assert "story_editor" not in response.context and response.context["story_editor_table"]
+    assert "Select a valid choice" in response.content.decode()
