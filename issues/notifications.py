@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .models import StoryEvent
+from .people import person_name
 
 EDITORS_GROUP = "Editors"
 
@@ -37,7 +38,7 @@ def story_event_notify(*, event_id: int) -> int:
     context = {
         "event": event,
         "story": event.story,
-        "actor": event.actor.get_full_name() or event.actor.get_username() if event.actor else "",
+        "actor": person_name(event.actor),
         "url": settings.BELLCMS_BASE_URL
         + reverse("admin:issues_story_change", args=[event.story_id]),
     }

@@ -268,22 +268,66 @@ def _issue_event(issue: Issue, acting_user, transition: Transition, **fields) ->
     )
 
 
-def _issue_prepare(
-    *, issue: Issue, acting_user, name: str, revision: int | None = None
-) -> tuple[Issue, Transition, str]:
+def _issue_check(
+    current: Issue, *, acting_user, name: str, revision: int | None = None
+) -> tuple[Transition, str]:
+    """Refuse the step ``name`` on ``current`` for this person, from its status and their
+    permission."""
     transition = ISSUE_TRANSITIONS[name]
-    current = _issue_locked(issue)
     what = _("the issue %(issue)s") % {"issue": _quoted(str(current))}
     _check_permission(transition, acting_user, what)
     _check_revision(current, revision, transition, what)
     _check_source(transition, current.status, _capitalised(what), current.get_status_display())
+    return transition, what
+
+
+def _issue_prepare(
+    *, issue: Issue, acting_user, name: str, revision: int | None = None
+) -> tuple[Issue, Transition, str]:
+    current = _issue_locked(issue)
+    transition, what = _issue_check(current, acting_user=acting_user, name=name, revision=revision)
     return current, transition, what
+
+
+def _issue_step_check(
+    current: Issue, *, acting_user, name: str, revision: int | None = None
+) -> Transition:
+    """Everything that refuses the step ``name`` before anything is typed for it (a schedule's
+    time is checked by its service)."""
+    transition, _what = _issue_check(current, acting_user=acting_user, name=name, revision=revision)
+    if name in STEPS_NEEDING_APPROVED_STORIES:
+        _check_stories_approved(current)
+    return transition
+
+
+def issue_step_refusal(*, issue: Issue, acting_user, name: str) -> str | None:
+    """Why ``acting_user`` could not take the step ``name`` (approve, schedule, unschedule) on
+    ``issue`` as it is stored now, in the words the service would refuse with; None when it
+    would go through. The issue page shows it beside the step's button, disabled: the same
+    checks as the service's, so the page and the service cannot disagree."""
+    current = Issue.objects.select_related("newsletter").get(pk=issue.pk)
+    try:
+        _issue_step_check(current, acting_user=acting_user, name=name)
+    except WorkflowError as error:
+        return error.message
+    return None
+
+
+def issue_approve_refusal(*, issue: Issue, acting_user) -> str | None:
+    """Why ``issue_approve`` would refuse this person now (stories not approved, a cited source
+    in doubt, the issue not a draft, no permission); None when approving would go through."""
+    return issue_step_refusal(issue=issue, acting_user=acting_user, name="approve")
 
 
 def _issue_revision_next(issue: Issue) -> None:
     # F() so that two saves at once both count; the row is locked by the caller anyway.
     Issue.objects.filter(pk=issue.pk).update(revision=F("revision") + 1)
     issue.refresh_from_db(fields=["revision"])
+
+
+# An issue is approved and scheduled only with every story approved, and their approvals still
+# holding (``_check_stories_approved``, which both services call).
+STEPS_NEEDING_APPROVED_STORIES = frozenset({"approve", "schedule"})
 
 
 def _check_stories_approved(issue: Issue) -> None:
@@ -374,10 +418,10 @@ def issue_approve(*, issue: Issue, acting_user, revision: int | None = None) -> 
     """Approve an issue whose stories are all approved, at ``revision`` (the one the editor
     read), or at its current one."""
     with transaction.atomic():
-        current, transition, _what = _issue_prepare(
-            issue=issue, acting_user=acting_user, name="approve", revision=revision
+        current = _issue_locked(issue)
+        transition = _issue_step_check(
+            current, acting_user=acting_user, name="approve", revision=revision
         )
-        _check_stories_approved(current)
         _issue_event(current, acting_user, transition)
         current.status = transition.target
         current.save(update_fields=["status", "updated_at"])

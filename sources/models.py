@@ -14,6 +14,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from issues.people import person_name
+
 
 class SourceBasis(models.TextChoices):
     PARTICIPANT = "participant", _("Participant: took part in what they describe")
@@ -313,7 +315,7 @@ class AccessGrant(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} → {self.source}"
+        return f"{person_name(self.user)} → {self.source}"
 
 
 class RevealOutcome(models.TextChoices):
@@ -364,7 +366,7 @@ class RevealEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_outcome_display()}: {self.user} → {self.source}"
+        return f"{self.get_outcome_display()}: {person_name(self.user)} → {self.source}"
 
 
 class Citation(models.Model):

@@ -1,14 +1,20 @@
 """The issue's email as a subscriber will get it: a preview in the admin and a test copy to the
-editor. The issue admin links here (see docs/subscribers.md)."""
+editor. The issue admin links here (see docs/subscribers.md).
+
+The preview is an admin page (the newsroom's header, navigation and breadcrumbs, a link back to
+the issue); the email itself is shown in a sandboxed frame, at a phone's or a desktop's width,
+so that its styles and links stay inside it.
+"""
 
 import uuid
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -19,6 +25,9 @@ from .issue_email import issue_mailing_prepare
 from .models import Subscriber
 
 TEST_SUBJECT_PREFIX = "[Test] "
+# The widths the preview shows the email at: a common phone, and the email's own layout width
+# with a margin (templates/emails/issue.html lays it out at 600 px).
+PREVIEW_WIDTHS = {"phone": 375, "desktop": 680}
 
 
 def _stand_in(address: str) -> Subscriber:
@@ -61,13 +70,16 @@ def issue_email_preview(request, issue_id: int):
     mailing = issue_mailing_prepare(rendered=issue_render(issue=issue), issue=issue)
     message = mailing.message(subscriber=_stand_in(request.user.email or "preview@localhost"))
     context = {
+        **admin.site.each_context(request),
+        "opts": Issue._meta,
         "issue": issue,
+        "issue_url": reverse("admin:issues_issue_change", args=[issue.pk]),
         "subject": message.subject,
         "from_email": message.from_email,
         "headers": message.extra_headers,
         "text": message.body,
         "html": message.alternatives[0][0],
+        "widths": PREVIEW_WIDTHS,
         "title": _("Email preview: %(issue)s") % {"issue": issue},
-        "has_permission": True,
     }
     return render(request, "subscribers/admin/issue_email_preview.html", context)

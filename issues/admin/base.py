@@ -27,6 +27,7 @@ from ..ordering import (
     PositionedInlineFormSet,
     positions_save,
 )
+from ..people import person_name
 from ..services import WorkflowError
 from ..workflow import OTHER_STEPS
 from .presence import POLL_SECONDS, presence_report, presence_sentence
@@ -83,12 +84,6 @@ class EventRow:
     publish_at: datetime | None = None
 
 
-def person_name(user) -> str:
-    if user is None:
-        return _("BellCMS")
-    return user.get_full_name() or user.get_username()
-
-
 def event_rows(events, *, transitions, statuses) -> list[EventRow]:
     """The log of a story or an issue, newest first, in words."""
 
@@ -98,7 +93,8 @@ def event_rows(events, *, transitions, statuses) -> list[EventRow]:
     return [
         EventRow(
             when=event.created_at,
-            who=person_name(event.actor),
+            # No actor: the system took the step (an edit, the scheduler).
+            who=person_name(event.actor) or _("BellCMS"),
             what=str(transitions[event.action].done)
             if event.action in transitions
             else str(OTHER_STEPS.get(event.action, event.action)),

@@ -10,6 +10,7 @@ from datetime import datetime
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..access import issue_is_locked, issue_locked_reason
@@ -95,6 +96,52 @@ class IssueForm(RevisionCheckedForm):
         fields = ("newsletter", "number", "title", "slug", "intro")
 
 
+def story_place_help_texts(story: Story | None, *, may_place: bool) -> dict[str, str]:
+    """The help under a story's issue and position, for where the story is now: which issue it
+    is in and who moves it, rather than one text that is wrong half the time. ``may_place``:
+    the fields can be changed by this person now (an editor, the issue not scheduled)."""
+    issue = story.issue if story is not None and story.issue_id else None
+    if issue is None:
+        return {
+            "issue": gettext("Empty while the story is not yet placed in an issue."),
+            POSITION: gettext("Its place once it is in an issue. Leave empty to add it at the end.")
+            if may_place
+            else gettext("Set by the editors when they place the story in an issue."),
+        }
+    name = f"“{issue}”"
+    if may_place:
+        return {
+            "issue": gettext(
+                "The story is in %(issue)s. Editors move it by choosing another issue here, or "
+                "take it out of the issue by emptying the field."
+            )
+            % {"issue": name},
+            POSITION: gettext(
+                "Its place among the stories of %(issue)s, 1 first. Leave empty to move it to "
+                "the end."
+            )
+            % {"issue": name},
+        }
+    return {
+        "issue": gettext("The story is in %(issue)s. Editors move it between issues.")
+        % {"issue": name},
+        POSITION: gettext(
+            "Its place among the stories of %(issue)s, 1 first; the editors set the order."
+        )
+        % {"issue": name},
+    }
+
+
+class StoryPlaceInlineForm(PositionedInlineForm):
+    """A story's row on its issue's page, where stories are ordered but never added."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[POSITION].help_text = _(
+            "The story's place in the issue, 1 first: type a number or drag the row."
+        )
+
+
 class BlockInlineForm(PositionedInlineForm):
     class Meta:
         model = Block
@@ -116,10 +163,11 @@ class StoryForm(RevisionCheckedForm, PositionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if POSITION in self.fields:
-            self.fields[POSITION].help_text = _(
-                "Order in the issue. Leave empty to add at the end."
-            )
+        # The fields shown here can be changed; read-only ones take their help from Meta
+        # (StoryAdmin.get_form).
+        for name, text in story_place_help_texts(self.instance, may_place=True).items():
+            if name in self.fields:
+                self.fields[name].help_text = text
         for name in PLACE_FIELDS & set(self.fields):
             # The place shown when the form was opened travels with it, so a save can tell a
             # move the user asked for from a place another editor has changed since.

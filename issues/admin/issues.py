@@ -31,20 +31,31 @@ from ..history.admin import VersionCompareAdminMixin
 from ..models import Issue, IssueStatus, Story
 from ..ordering import POSITION
 from ..scheduling import schedule_describe, schedule_when
-from ..services import WorkflowError, issue_approve, issue_edited, issue_schedule, issue_unschedule
+from ..services import (
+    WorkflowError,
+    issue_approve,
+    issue_edited,
+    issue_schedule,
+    issue_step_refusal,
+    issue_unschedule,
+)
 from ..workflow import ISSUE_TRANSITIONS
 from .base import SortableInline, SortableInlinesAdmin, WorkflowPageMixin, event_rows, revision_from
 from .calendar import calendar_view
-from .forms import IssueForm, ScheduleForm, newsroom_zone_label
+from .forms import IssueForm, ScheduleForm, StoryPlaceInlineForm, newsroom_zone_label
 from .importing import IssueImportViews
 from .reverting import ISSUE_REVERT_KEEPS, IssueRevertMixin
 from .stories import authors_display
 
 EVENT_LOG_LENGTH = 50
+# The steps whose button says beforehand why it would be refused (stories not approved, a cited
+# source in doubt); unscheduling is never refused to someone who has the button.
+STEPS_SHOWN_REFUSED = frozenset({"approve", "schedule"})
 
 
 class StoryInline(SortableInline):
     model = Story
+    form = StoryPlaceInlineForm
     fields = (POSITION, "headline_link", "status", "authors_display")
     readonly_fields = ("headline_link", "status", "authors_display")
     extra = 0
@@ -180,6 +191,11 @@ class IssueAdmin(
             "schedule_form": schedule_form,
             "zone": newsroom_zone_label(),
             "waiting": waiting,
+            # A step that would be refused now is shown disabled, with the service's reason.
+            "refusals": {
+                name: issue_step_refusal(issue=issue, acting_user=request.user, name=name)
+                for name in sorted(transitions & STEPS_SHOWN_REFUSED)
+            },
             "readonly_reason": (
                 None
                 if self.has_change_permission(request, issue)

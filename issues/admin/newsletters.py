@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from reversion.admin import VersionAdmin
 
 from ..models import Newsletter
+from .people import PeopleByNameMixin
 
 
 @admin.register(Newsletter)
-class NewsletterAdmin(VersionAdmin):
+class NewsletterAdmin(PeopleByNameMixin, VersionAdmin):
     list_display = ("name", "slug", "kicker", "sender_email")
     search_fields = ("name", "kicker")
     prepopulated_fields = {"slug": ("name",)}

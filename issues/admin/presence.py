@@ -13,6 +13,8 @@ import time
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from ..people import person_name
+
 # Often enough for a colleague to show up soon after opening the page, rarely enough not to load
 # the server: one small request per open page every 20 s.
 POLL_SECONDS = 20
@@ -40,7 +42,7 @@ def presence_report(*, obj, user, leaving: bool = False) -> list[str]:
     if leaving:
         entries.pop(uid, None)
     else:
-        entries[uid] = (user.get_full_name() or user.get_username(), now)
+        entries[uid] = (person_name(user), now)
     cache.set(_key(obj), entries, timeout=SEEN_FOR_SECONDS)
     return sorted(name for other, (name, _seen) in entries.items() if other != uid)
 

@@ -10,6 +10,7 @@ status is never set here. Journalists see and open only the stories they write.
 from functools import partial
 
 import reversion
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -33,6 +34,7 @@ from ..drafts import story_draft_discard
 from ..history.admin import VersionCompareAdminMixin
 from ..models import Block, Issue, Story, StoryStatus
 from ..ordering import POSITION, positions_save
+from ..people import person_name
 from ..scheduling import schedule_describe
 from ..services import (
     WorkflowError,
@@ -51,7 +53,8 @@ from .base import (
     revision_from,
 )
 from .editor import StoryEditorMixin
-from .forms import BlockInlineForm, StoryForm
+from .forms import BlockInlineForm, StoryForm, story_place_help_texts
+from .people import PeopleByNameMixin, PersonListFilter
 from .reverting import REVISION_HIGH_WATER, STORY_REVERT_PLACE, StoryRevertMixin
 
 # Enough of a story's log to read its review; older steps stay in the database.
@@ -70,7 +73,7 @@ def story_list_extend(extension) -> None:
 
 
 def authors_display(story):
-    return ", ".join(user.get_full_name() or user.username for user in story.authors.all())
+    return ", ".join(person_name(user) for user in story.authors.all())
 
 
 class BlockInline(SortableInline):
@@ -98,6 +101,7 @@ class StoryAdmin(
     StoryEditorMixin,
     StoryRevertMixin,
     WorkflowPageMixin,
+    PeopleByNameMixin,
     VersionCompareAdminMixin,
     SortableInlinesAdmin,
 ):
@@ -116,12 +120,13 @@ class StoryAdmin(
         "status",
         "issue__newsletter",
         ("issue", admin.RelatedOnlyFieldListFilter),
-        ("authors", admin.RelatedOnlyFieldListFilter),
+        ("authors", PersonListFilter),
     )
     list_select_related = ("issue",)
     search_fields = ("headline", "takeaway", "blocks__text")
     autocomplete_fields = ("issue",)
-    filter_horizontal = ("authors",)
+    # Authors are ticked in a short list of the newsroom's people: Django's two-box picker has
+    # more chrome than a newsroom's dozen names need, and its filter icons fail axe's ARIA rules.
     fieldsets = (
         # The status, revision and workflow steps are shown above the form (workflow panel).
         (None, {"fields": ("headline", "authors", "based_on_revision")}),
@@ -157,7 +162,8 @@ class StoryAdmin(
         extra = [ext.list_filter for ext in STORY_LIST_EXTENSIONS if ext.list_filter]
         return (*super().get_list_filter(request), *extra)
 
-    @admin.display(description="")
+    # No badge is the usual case: an empty cell, not the admin's "-".
+    @admin.display(description="", empty_value="")
     def badges(self, story):
         words = [word for ext in STORY_LIST_EXTENSIONS for word in ext.badges(story)]
         return format_html_join(
@@ -192,11 +198,19 @@ class StoryAdmin(
             fields = (*fields, "issue", POSITION)
         return fields
 
+    def get_form(self, request, obj=None, **kwargs):
+        # Read-only place fields take their help from here, fitting where the story is now;
+        # editable ones get theirs from StoryForm.
+        kwargs.setdefault("help_texts", story_place_help_texts(obj, may_place=False))
+        return super().get_form(request, obj, **kwargs)
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "authors":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+            # By name, labelled "Full Name (username)": PeopleByNameMixin.
             kwargs["queryset"] = db_field.remote_field.model._default_manager.filter(
                 is_staff=True, is_active=True
-            ).order_by("username")
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("authors"))

@@ -12,6 +12,7 @@ from django.db.models.functions import Cast
 from reversion.models import Version
 
 from issues.models import Issue, Story
+from issues.people import person_name
 
 from .comparing import VersionDiff, issue_snapshot, snapshots_compare, story_snapshot
 from .loading import BLOCK_NOTES, LOADERS, block_notes_now, user_names
@@ -32,7 +33,7 @@ class ChangesSince:
         names = []
         for version in self.saves:
             user = version.revision.user
-            name = (user.get_full_name() or user.get_username()) if user else None
+            name = person_name(user)
             if name and name not in names:
                 names.append(name)
         return names

@@ -18,6 +18,7 @@ from django.db.models.functions import Cast
 from reversion.models import Revision, Version
 
 from issues.models import Block, Issue, Story
+from issues.people import person_name
 
 from .comparing import IssueSnapshot, StorySnapshot, issue_snapshot, story_snapshot
 
@@ -75,7 +76,7 @@ def user_names(user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     users = get_user_model()._default_manager.filter(pk__in=user_ids)
-    return {user.pk: user.get_full_name() or user.get_username() for user in users}
+    return {user.pk: person_name(user) for user in users}
 
 
 def issue_snapshots_load(versions: Sequence[Version]) -> list[IssueSnapshot]:

@@ -8,8 +8,22 @@ from django.utils.http import urlencode
 from bellcms.health import worker_status_get
 from issues.access import stories_for_user, user_is_editor, user_writes_own_stories_only
 from issues.models import StoryStatus
+from issues.people import person_label, person_name
 
 register = template.Library()
+
+
+@register.filter
+def person(user) -> str:
+    """``{{ grant.user|person }}``: the person's name, the username only when none is set."""
+    return person_name(user)
+
+
+@register.filter(name="person_label")
+def person_label_filter(user) -> str:
+    """``{{ version.revision.user|person_label }}``: “Elena Editor (elena)”, for a record where
+    two people with one name must be told apart (History)."""
+    return person_label(user) if user is not None else ""
 
 
 @register.simple_tag

@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from issues.admin.people import PeopleByNameMixin, PersonListFilter, person_display
+from issues.people import people_by_name
+
 from ..models import AccessGrant, RevealEvent
 from ..services import SourceRefused, access_grant, access_revoke
 
@@ -20,7 +23,9 @@ class AccessGrantForm(forms.ModelForm):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
-        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["user"].queryset = people_by_name(
+            get_user_model().objects.filter(is_active=True)
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -41,14 +46,24 @@ class AccessGrantForm(forms.ModelForm):
 
 
 @admin.register(AccessGrant)
-class AccessGrantAdmin(admin.ModelAdmin):
-    list_display = ("source", "user", "granted_by", "created_at", "expires_at", "revoked_at")
+class AccessGrantAdmin(PeopleByNameMixin, admin.ModelAdmin):
+    list_display = (
+        "source",
+        "user_name",
+        "granted_by_name",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = (
         ("source", admin.RelatedOnlyFieldListFilter),
-        ("user", admin.RelatedOnlyFieldListFilter),
+        ("user", PersonListFilter),
     )
     list_select_related = ("source", "user", "granted_by")
     actions = ["revoke"]
+
+    user_name = person_display("user", _("user"))
+    granted_by_name = person_display("granted_by", _("granted by"))
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, form=AccessGrantForm, **kwargs)
@@ -86,14 +101,16 @@ class AccessGrantAdmin(admin.ModelAdmin):
 
 @admin.register(RevealEvent)
 class RevealEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "source", "user", "outcome", "refusal", "reason")
+    list_display = ("created_at", "source", "user_name", "outcome", "refusal", "reason")
     list_filter = (
         "outcome",
         ("source", admin.RelatedOnlyFieldListFilter),
-        ("user", admin.RelatedOnlyFieldListFilter),
+        ("user", PersonListFilter),
     )
     list_select_related = ("source", "user")
     date_hierarchy = "created_at"
+
+    user_name = person_display("user", _("user"))
 
     def has_add_permission(self, request):
         return False

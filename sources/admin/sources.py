@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from reversion.admin import VersionAdmin
 
 from issues.access import stories_for_user, story_get_for_user
+from issues.admin.people import person_display
 from issues.history.admin import VersionCompareAdminMixin
 from issues.models import Story
 
@@ -133,21 +134,25 @@ class DescriptorInlineForm(forms.ModelForm):
 class DescriptorInline(admin.TabularInline):
     model = Descriptor
     form = DescriptorInlineForm
-    fields = ("text", "plural", "approved", "approved_by")
-    readonly_fields = ("approved_by",)
+    fields = ("text", "plural", "approved", "approved_by_name")
+    readonly_fields = ("approved_by_name",)
     extra = 0
     min_num = 1
     validate_min = True
+
+    approved_by_name = person_display("approved_by", _("approved by"), ordering=False)
 
 
 class ContactLogInline(admin.TabularInline):
     """The contact log: the day, the channel type, a note; never a number or a place."""
 
     model = ContactLogEntry
-    fields = ("day", "channel", "note", "created_by")
-    readonly_fields = ("created_by",)
+    fields = ("day", "channel", "note", "created_by_name")
+    readonly_fields = ("created_by_name",)
     extra = 0
     can_delete = False
+
+    created_by_name = person_display("created_by", _("logged by"), ordering=False)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -156,20 +161,30 @@ class ContactLogInline(admin.TabularInline):
 @admin.register(Source)
 class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
     form = SourceChangeForm
-    list_display = ("codename", "descriptor_list", "basis", "reliability", "status", "handler")
+    list_display = (
+        "codename",
+        "descriptor_list",
+        "basis",
+        "reliability",
+        "status",
+        "handler_name",
+    )
     list_filter = ("status", "basis", "reliability")
     search_fields = ("codename", "descriptors__text")
-    readonly_fields = ("status", "handler", "verified_by", "verified_at", "revision")
+    readonly_fields = ("status", "handler_name", "verified_by_name", "verified_at", "revision")
     fieldsets = (
-        (None, {"fields": ("codename", "status", "handler")}),
+        (None, {"fields": ("codename", "status", "handler_name")}),
         (
             _("What the source knows, and why they talk"),
             {"fields": ("basis", "reliability", "motive", "anonymity_reason")},
         ),
-        (_("Verification"), {"fields": ("verified_by", "verified_at", "revision")}),
+        (_("Verification"), {"fields": ("verified_by_name", "verified_at", "revision")}),
     )
     inlines = [DescriptorInline, ContactLogInline]
     change_form_template = "admin/sources/source/change_form.html"
+
+    handler_name = person_display("handler", _("handler"))
+    verified_by_name = person_display("verified_by", _("verified by"))
 
     def get_queryset(self, request):
         return (

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from issues.models import Block, Story
 from issues.rendering import inline_text, issue_render_html, issue_render_text
+from tests.e2e.axe import serious_violations, violations_text
 from tests.e2e.test_admin_browser import log_in
 from tests.factories import BlockFactory, IssueFactory, StoryFactory, UserFactory
 
@@ -78,6 +79,7 @@ def test_journalist_writes_a_story_reloads_and_loses_nothing(page, live_server, 
     page.keyboard.press("Control+k")
     page.get_by_label("Address").fill("example.org/call")
     page.keyboard.press("Enter")
+    expect(document(page)).to_be_focused()  # the cursor is back in the text
     page.keyboard.press("End")
     page.keyboard.type(" last week.")
     expect(page.locator("[data-bell-editor-count]")).to_have_text("23 words · 1 min read")
@@ -126,23 +128,29 @@ def test_journalist_writes_a_story_reloads_and_loses_nothing(page, live_server, 
 
 
 def test_the_same_story_through_the_form_without_javascript_gives_the_same_blocks(
-    client, live_server, journalist
+    chromium, live_server, journalist
 ):
-    # What the block table posts, typed by hand: the editor's blocks, as Markdown.
-    data = {
-        "headline": HEADLINE,
-        "takeaway": TAKEAWAY,
-        "blocks-TOTAL_FORMS": len(TYPED),
-        "blocks-INITIAL_FORMS": 0,
-        "blocks-MIN_NUM_FORMS": 0,
-        "blocks-MAX_NUM_FORMS": 1000,
-    }
-    for index, (kind, text) in enumerate(TYPED):
-        data |= {f"blocks-{index}-kind": kind, f"blocks-{index}-text": text}
-    client.force_login(journalist)
-    response = client.post("/admin/issues/story/add/", data)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert stored_blocks(Story.objects.get(headline=HEADLINE)) == TYPED
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, journalist)
+        page.goto(f"{live_server.url}/admin/issues/story/add/")
+        # No script: no document editor, the table of blocks is the editor.
+        expect(page.locator("[data-bell-editor]")).to_be_hidden()
+        page.fill("#id_headline", HEADLINE)
+        page.fill("#id_takeaway", TAKEAWAY)
+        # One block per save: the table's empty row, as a person without JavaScript does it.
+        for kind, text in TYPED:
+            row = page.locator("#blocks-group tr.form-row:not(.empty-form)").last
+            row.locator("select").select_option(kind)
+            row.locator("textarea").fill(text)
+            page.click("input[name=_continue]")
+            expect(page.locator(".messagelist .success")).to_be_visible()
+    finally:
+        context.close()
+    story = Story.objects.get(headline=HEADLINE)
+    assert stored_blocks(story) == TYPED
+    assert story.takeaway == TAKEAWAY
 
 
 GOOGLE_DOCS = (
@@ -379,4 +387,24 @@ def test_preview_shows_the_story_as_typed_in_the_email_and_on_the_web(
 
     page.get_by_role("button", name="Preview").click()
     expect(preview).to_be_hidden()
+    assert errors == []
+
+
+def test_lists_end_with_shift_tab_and_the_editor_passes_axe(page, live_server, journalist, story):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    errors = open_editor(page, live_server, journalist)
+    document(page).click()
+    page.keyboard.type("- First point")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Back to prose")
+    page.keyboard.press("Shift+Tab")
+    assert editor_blocks(page) == [("bullet", "First point"), ("paragraph", "Back to prose")]
+    # The editor's page, with its toolbar, the link dialog open and the preview beside it.
+    page.keyboard.press("Control+k")
+    expect(page.get_by_label("Address")).to_be_focused()
+    violations = serious_violations(page)
+    assert violations == [], violations_text(violations)
+    page.keyboard.press("Escape")
+    violations = serious_violations(page)
+    assert violations == [], violations_text(violations)
     assert errors == []

@@ -6,6 +6,8 @@ person's change shown; scheduled issues read-only; the calendar and the index. R
 and on PostgreSQL.
 """
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -1185,3 +1187,79 @@ def test_refused_schedule_keeps_the_time_that_was_typed(client, editor):
 
     assert response.url == f"{issue_change_url(issue)}?publish_at=2099-01-27T07%3A00"
     assert 'value="2099-01-27T07:00"' in page
+
+
+# A step that would be refused is shown disabled, with the reason beside it ------------------
+
+
+def approve_button(page):
+    """The issue page's approve button as rendered, or None."""
+    match = re.search(r"<button[^>]*>Approve the issue</button>", page)
+    return match.group(0) if match else None
+
+
+def refusal_shown(page, step_name):
+    match = re.search(rf'<span id="bell-refusal-{step_name}"[^>]*>(?P<reason>[^<]*)</span>', page)
+    return html.unescape(match.group("reason")) if match else None
+
+
+def test_issue_approve_button_is_disabled_with_the_reason_when_refused(client, editor):
+    issue = issue_in(DRAFT)
+    story_in(APPROVED, issue=issue, position=1, headline="Ready")
+    story_in(SUBMITTED, issue=issue, position=2, headline="Still in review")
+    login(client, editor)
+
+    page = client.get(issue_change_url(issue)).content.decode()
+    button = approve_button(page)
+    reason = refusal_shown(page, "approve")
+    pressed_anyway = messages_after(step(client, issue, "approve"))
+
+    assert " disabled" in button and 'aria-disabled="true"' in button
+    assert 'aria-describedby="bell-refusal-approve"' in button
+    # In words on the page, not only in a tooltip, and the very words the service refuses with.
+    assert reason == "Every story must be approved first; not yet: “Still in review”."
+    assert pressed_anyway == [reason]
+
+
+def test_issue_approve_button_is_enabled_when_approving_would_go_through(client, editor):
+    issue = issue_in(DRAFT)
+    story_in(APPROVED, issue=issue, position=1, headline="Ready")
+    login(client, editor)
+
+    page = client.get(issue_change_url(issue)).content.decode()
+
+    assert "disabled" not in approve_button(page)
+    assert refusal_shown(page, "approve") is None
+    step(client, issue, "approve")
+    issue.refresh_from_db()
+    assert issue.status == APPROVED
+
+
+def test_issue_approve_button_of_an_empty_issue_says_it_has_no_stories(client, editor):
+    issue = issue_in(DRAFT, title="Nothing yet")
+    login(client, editor)
+
+    page = client.get(issue_change_url(issue)).content.decode()
+
+    assert "disabled" in approve_button(page)
+    assert refusal_shown(page, "approve") == f"The issue “{issue}” has no stories yet."
+
+
+def test_issue_held_for_a_source_in_doubt_shows_schedule_disabled_with_why(
+    client, editor, monkeypatch
+):
+    issue = issue_in(APPROVED)
+    story_in(APPROVED, issue=issue, position=1, headline="Kremlin view")
+    monkeypatch.setattr(
+        "issues.services._review_problems",
+        lambda story, transition: ["KESTREL, which it cites, is burned"],
+    )
+    login(client, editor)
+
+    page = client.get(issue_change_url(issue)).content.decode()
+    schedule = re.search(r'<button[^>]*aria-describedby="bell-refusal-schedule"[^>]*>', page)
+
+    assert schedule is not None and " disabled" in schedule.group(0)
+    assert refusal_shown(page, "schedule") == (
+        "A story's approval no longer holds: “Kremlin view”: KESTREL, which it cites, is burned."
+    )

@@ -10,8 +10,10 @@ from issues.models import Issue, IssueEvent, Story, StoryEvent
 from issues.services import (
     WorkflowError,
     issue_approve,
+    issue_approve_refusal,
     issue_edited,
     issue_schedule,
+    issue_step_refusal,
     issue_unschedule,
     story_approve,
     story_edited,
@@ -415,3 +417,67 @@ def test_story_submit_and_return_refuse_a_revision_not_read(people, step):
         )
     story.refresh_from_db()
     assert story.status == (DRAFT if step == "submit" else SUBMITTED)
+
+
+# The refusal a page shows beforehand is the one the service gives --------------------------
+
+
+def approve_outcome(issue, user):
+    """What issue_approve does for this person now: None when it approves, else its refusal."""
+    try:
+        issue_approve(issue=issue, acting_user=user)
+    except WorkflowError as error:
+        return error.message
+    return None
+
+
+@pytest.mark.parametrize(
+    "case", ["ready", "a story in review", "no stories", "already approved", "not an editor"]
+)
+def test_issue_approve_refusal_says_what_issue_approve_would(people, case):
+    issue = IssueFactory(title="Weekly")
+    if case != "no stories":
+        story_in(APPROVED, people["author"], issue=issue, position=1)
+    if case == "a story in review":
+        story_in(SUBMITTED, people["author"], issue=issue, position=2, headline="Still in review")
+    if case == "already approved":
+        Issue.objects.filter(pk=issue.pk).update(status=APPROVED)
+    user = people["author"] if case == "not an editor" else people["editor"]
+
+    foretold = issue_approve_refusal(issue=issue, acting_user=user)
+
+    assert foretold == approve_outcome(issue, user)
+    assert (foretold is None) == (case == "ready")
+
+
+def test_issue_approve_refusal_names_a_story_whose_approval_no_longer_holds(people, monkeypatch):
+    issue = IssueFactory(title="Weekly")
+    story_in(APPROVED, people["author"], issue=issue, position=1, headline="Kremlin view")
+    monkeypatch.setattr(
+        "issues.services._review_problems",
+        lambda story, transition: ["KESTREL, which it cites, is burned"],
+    )
+
+    foretold = issue_approve_refusal(issue=issue, acting_user=people["editor"])
+
+    assert foretold == (
+        "A story's approval no longer holds: “Kremlin view”: KESTREL, which it cites, is burned."
+    )
+    assert foretold == approve_outcome(issue, people["editor"])
+
+
+def test_issue_step_refusal_for_a_held_issue_is_the_schedule_refusal(people, monkeypatch):
+    issue = IssueFactory(title="Weekly")
+    story_in(APPROVED, people["author"], issue=issue, position=1, headline="Kremlin view")
+    Issue.objects.filter(pk=issue.pk).update(status=APPROVED)
+    monkeypatch.setattr(
+        "issues.services._review_problems", lambda story, transition: ["a source is burned"]
+    )
+
+    foretold = issue_step_refusal(issue=issue, acting_user=people["editor"], name="schedule")
+
+    message = refused(
+        "unsourced",
+        lambda: issue_schedule(issue=issue, publish_at=in_an_hour(), acting_user=people["editor"]),
+    )
+    assert foretold == message

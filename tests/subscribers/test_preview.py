@@ -47,3 +47,20 @@ def test_preview_needs_staff_with_view_permission(client, issue):
     assert client.get(url).status_code == 302  # to the admin login
     client.force_login(UserFactory(username="nobody"))
     assert client.get(url).status_code == 403
+
+
+def test_preview_is_an_admin_page_with_the_email_in_a_sandboxed_frame(client, editor, issue):
+    client.force_login(editor)
+    response = client.get(reverse("subscribers:issue_email_preview", args=[issue.pk]))
+    page = response.content.decode()
+    issue_url = reverse("admin:issues_issue_change", args=[issue.pk])
+
+    # The admin's chrome: its header, the navigation, breadcrumbs back to the issue.
+    assert 'id="header"' in page and 'id="nav-sidebar"' in page
+    breadcrumbs = page.split('<div class="breadcrumbs">')[1].split("</div>")[0]
+    assert f'href="{issue_url}"' in breadcrumbs and str(issue) in breadcrumbs
+    assert f"<h1>Email preview: {issue}</h1>" in page
+    # The email's own HTML, in a frame that runs none of its scripts.
+    frame = page.split("<iframe")[1].split(">")[0]
+    assert 'sandbox="allow-same-origin"' in frame
+    assert "srcdoc=" in frame and "&lt;em&gt;sail&lt;/em&gt;" in frame
