@@ -93,6 +93,13 @@ def test_journalist_writes_a_story_reloads_and_loses_nothing(page, live_server, 
 
     document(page).click()
     page.keyboard.press("Control+End")
+    # The editor takes the page's cursor on its next turn, as it would under a person.
+    page.wait_for_function(
+        """() => {
+            const { state } = window.bellStoryEditor.editor;
+            return state.selection.empty && state.selection.to === state.doc.content.size - 1;
+        }"""
+    )
     page.keyboard.press("Enter")
     page.keyboard.type("## What Moscow wants")
     page.keyboard.press("Enter")
