@@ -158,13 +158,13 @@ class StoryEditorMixin:
             "prefix": formset.prefix,
             "slots": [row["id"] for row in blocks if row["id"]],
             "blocks": blocks,
-            "draftUrl": self._draft_url(story),
-            "previewUrl": self._draft_url(story).replace("/draft/", "/preview/"),
+            "draftUrl": self._editor_url(story, "draft"),
+            "previewUrl": self._editor_url(story, "preview"),
             "baseRevision": story.revision if story else None,
             "kinds": dict(BlockKind.choices),
             "draft": None,
             # The browser keeps a copy too (see editor.js): per person, per story.
-            "copyKey": f"bellcms-draft:{request.user.pk}:{self._draft_url(story)}",
+            "copyKey": f"bellcms-draft:{request.user.pk}:{self._editor_url(story, 'draft')}",
             "bound": form.is_bound,
         }
         extensions = {}
@@ -192,10 +192,11 @@ class StoryEditorMixin:
         templates = [template for template, _added in extensions.values()]
         return {"data": data, "draft": data["draft"], "templates": templates}
 
-    def _draft_url(self, story):
+    def _editor_url(self, story, what: str) -> str:
+        """The address of the editor's ``draft`` or ``preview`` for ``story`` (None: new)."""
         if story is None:
-            return reverse(f"{self.admin_site.name}:issues_story_draft_new")
-        return reverse(f"{self.admin_site.name}:issues_story_draft", args=[quote(story.pk)])
+            return reverse(f"{self.admin_site.name}:issues_story_{what}_new")
+        return reverse(f"{self.admin_site.name}:issues_story_{what}", args=[quote(story.pk)])
 
     def _editor_request(self, request, object_id):
         """The story an editor's request is about (None: a new one) and the JSON it sent,

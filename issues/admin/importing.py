@@ -142,15 +142,7 @@ class IssueImportViews:
 
     def _import(self, request, pending):
         try:
-            issue = issue_import(
-                text=pending["text"],
-                filename=pending["filename"],
-                markup=pending["markup"],
-                newsletter=pending["newsletter"],
-                number=pending["number"],
-                authors=[request.user],
-                acting_user=request.user,
-            )
+            issue = issue_import(**self._options(request, pending))
         except IssueImportError as exc:
             return self._preview_response(request, pending, error=str(exc))
         del request.session[SESSION_KEY]
@@ -194,15 +186,20 @@ class IssueImportViews:
         return pending
 
     def _plan(self, request, pending) -> IssueImportPlan:
-        return issue_import_preview(
-            text=pending["text"],
-            filename=pending["filename"],
-            markup=pending["markup"],
-            newsletter=pending["newsletter"],
-            number=pending["number"],
-            authors=[request.user],
-            acting_user=request.user,
-        )
+        return issue_import_preview(**self._options(request, pending))
+
+    @staticmethod
+    def _options(request, pending) -> dict:
+        """What the preview and the import are both given: the same, so they cannot differ."""
+        return {
+            "text": pending["text"],
+            "filename": pending["filename"],
+            "markup": pending["markup"],
+            "newsletter": pending["newsletter"],
+            "number": pending["number"],
+            "authors": [request.user],
+            "acting_user": request.user,
+        }
 
     def _preview_response(self, request, pending, *, plan=None, error=""):
         context = self._context(

@@ -15,15 +15,13 @@ numbered and nested lists, links to anything but http, https and mailto. A link 
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from issues.markup import ALLOWED_URL_SCHEMES
-
 from .document import IssueBuilder, ParsedIssue, quote, split_title_line
 from .errors import IssueImportError
+from .inline_markdown import link_href_checked
 from .runs import Run, runs_drop_prefix, runs_markdown, runs_normalise, runs_text
 
 HTML = "html"
@@ -263,14 +261,4 @@ def _link_href(href: str | None, *, line: int) -> str:
     href = (href or "").strip()
     if not href or href.startswith("#"):
         return ""
-    try:
-        allowed = urlsplit(href).scheme.lower() in ALLOWED_URL_SCHEMES
-    except ValueError:
-        allowed = False
-    if not allowed:
-        raise IssueImportError(
-            _("a link to %(url)s; only %(schemes)s links are supported")
-            % {"url": quote(href), "schemes": "/".join(sorted(ALLOWED_URL_SCHEMES))},
-            line=line,
-        )
-    return href
+    return link_href_checked(href, line=line)

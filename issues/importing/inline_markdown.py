@@ -110,7 +110,12 @@ def _markdown(content: list[tuple[str, str]]) -> str:
 
 def _allowed_href(token: Token, *, line: int) -> str:
     # The renderer's test (issues.rendering), on the same normalised URL markdown-it gives it.
-    href = str(token.attrGet("href") or "")
+    return link_href_checked(str(token.attrGet("href") or ""), line=line)
+
+
+def link_href_checked(href: str, *, line: int) -> str:
+    """``href`` if the renderer would make it a link (http, https, mailto); otherwise
+    ``IssueImportError``. Shared by the Markdown and the HTML (Word) readers."""
     try:
         allowed = urlsplit(href.strip()).scheme.lower() in ALLOWED_URL_SCHEMES
     except ValueError:  # not a URL at all, such as an unclosed “[” in the host

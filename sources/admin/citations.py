@@ -30,14 +30,20 @@ def _citable_sources():
     return Source.objects.exclude(status__in=UNCITABLE_STATUSES).order_by("codename")
 
 
+def approved_descriptors():
+    """(source id, codename, text) of every description an editor approved for a source that
+    can be cited, by codename, each source's in the order they were written."""
+    return (
+        Descriptor.objects.filter(source__in=_citable_sources(), approved_by__isnull=False)
+        .order_by("source__codename", "pk")
+        .values_list("source_id", "source__codename", "text")
+    )
+
+
 def _descriptor_choices():
     """Every description an editor approved, grouped under its source's codename."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    for codename, text in (
-        Descriptor.objects.filter(source__in=_citable_sources(), approved_by__isnull=False)
-        .order_by("source__codename", "pk")
-        .values_list("source__codename", "text")
-    ):
+    for _source_id, codename, text in approved_descriptors():
         groups.setdefault(codename, []).append((text, text))
     return [("", "—"), *groups.items()]
 

@@ -21,8 +21,8 @@ from issues.models import Block, Story
 
 from ..citing import CITABLE_KINDS, citation_add
 from ..errors import SourceRefused
-from ..models import Citation, Descriptor, Source
-from .citations import _citable_sources
+from ..models import Citation, Source
+from .citations import _citable_sources, approved_descriptors
 
 
 def _marks(story: Story | None) -> dict[int, str]:
@@ -50,11 +50,7 @@ class CiteInEditor:
             return None
         sources = list(_citable_sources().values("pk", "codename"))
         descriptors: dict[int, list[str]] = {}
-        for source_id, text in (
-            Descriptor.objects.filter(source__in=_citable_sources(), approved_by__isnull=False)
-            .order_by("pk")
-            .values_list("source_id", "text")
-        ):
+        for source_id, _codename, text in approved_descriptors():
             descriptors.setdefault(source_id, []).append(text)
         return {
             "url": reverse("admin:sources_story_cite", args=[story.pk]) if story else None,

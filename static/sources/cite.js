@@ -89,17 +89,11 @@ class CiteTool {
         if (!block || !block.id || !this.data.url || !this.data.citable.includes(block.kind)) {
             return;
         }
-        const token = this.editor.form.querySelector("[name=csrfmiddlewaretoken]").value;
-        const response = await fetch(this.data.url, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-            body: JSON.stringify({
-                block: block.id,
-                sources: this.chosen(),
-                descriptor: this.descriptor.value,
-                revision: this.editor.baseRevision,
-            }),
+        const response = await this.editor.postJSON(this.data.url, {
+            block: block.id,
+            sources: this.chosen(),
+            descriptor: this.descriptor.value,
+            revision: this.editor.baseRevision,
         });
         const answer = await response.json().catch(() => ({ error: translate("The citation could not be saved.") }));
         if (!response.ok) {

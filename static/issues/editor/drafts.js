@@ -80,15 +80,8 @@ export class Drafts {
         this.writeCopy({ submitted: true });
     }
 
-    async post(body, { leaving = false } = {}) {
-        const token = this.editor.form.querySelector("[name=csrfmiddlewaretoken]").value;
-        return fetch(this.url, {
-            method: "POST",
-            body: JSON.stringify(body),
-            keepalive: leaving,
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-        });
+    post(body, { leaving = false } = {}) {
+        return this.editor.postJSON(this.url, body, { keepalive: leaving });
     }
 
     async save({ leaving = false } = {}) {

@@ -223,6 +223,18 @@ class StoryEditor {
         }
     }
 
+    /** POST ``body`` as JSON to one of the app's addresses, with the page's CSRF token. */
+    postJSON(url, body, { keepalive = false } = {}) {
+        const token = this.form.querySelector("[name=csrfmiddlewaretoken]").value;
+        return fetch(url, {
+            method: "POST",
+            body: JSON.stringify(body),
+            keepalive,
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+        });
+    }
+
     addTool(button) {
         this.root.querySelector("[data-bell-editor-tools]").append(button);
     }

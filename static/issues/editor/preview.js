@@ -66,13 +66,9 @@ export class Preview {
         // Answers can come back out of order: only the last one asked for is shown.
         this.asked = (this.asked || 0) + 1;
         const ticket = this.asked;
-        const token = this.editor.form.querySelector("[name=csrfmiddlewaretoken]").value;
         try {
-            const response = await fetch(this.editor.data.previewUrl, {
-                method: "POST",
-                credentials: "same-origin",
-                headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-                body: JSON.stringify({ content: this.editor.content() }),
+            const response = await this.editor.postJSON(this.editor.data.previewUrl, {
+                content: this.editor.content(),
             });
             const answer = await response.json();
             if (ticket !== this.asked) {
