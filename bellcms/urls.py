@@ -1,8 +1,11 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from archive.freshness import archive_page
+from archive.sitemaps import SITEMAPS
+from archive.views import home, robots_txt
 from bellcms.views import favicon
-from issues.views import archive_index
 
 admin.site.site_header = "BellCMS"
 admin.site.site_title = "BellCMS"
@@ -10,8 +13,17 @@ admin.site.index_title = "Newsroom"
 
 urlpatterns = [
     # The front door is the public archive; the newsroom signs in at /admin/.
-    path("", archive_index, name="home"),
-    path("archive/", include("issues.urls")),
+    path("", home, name="home"),
+    path("archive/", include("archive.urls")),
+    path("search/", include("archive.search.urls")),
+    path("api/", include("archive.api.urls")),
+    path(
+        "sitemap.xml",
+        archive_page(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
+    path("robots.txt", robots_txt, name="robots_txt"),
     path("admin/", admin.site.urls),
     path("", include("subscribers.urls")),
     # ESP tracking webhooks (bounces, complaints): see docs/subscribers.md.

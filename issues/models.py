@@ -51,7 +51,16 @@ DEFAULT_ATTRIBUTION_PATTERNS = (
 )
 
 
+class NewsletterLanguage(models.TextChoices):
+    """The language a newsletter is written in: its pages' lang, its feeds and its search."""
+
+    ENGLISH = "en", _("English")
+    RUSSIAN = "ru", _("Russian")
+
+
 class Newsletter(models.Model):
+    Language = NewsletterLanguage
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     kicker = models.CharField(
@@ -66,6 +75,21 @@ class Newsletter(models.Model):
         max_length=100,
         default="Why the world should care",
         help_text=_("The heading of each story's takeaway, without the colon."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=NewsletterLanguage.choices,
+        default=NewsletterLanguage.ENGLISH,
+        help_text=_("What the issues are written in: search in the archive stems words by it."),
+    )
+    mirror_urls = models.TextField(
+        _("mirror addresses"),
+        blank=True,
+        help_text=_(
+            "One address a line (https://…), where readers find the archive when this site is "
+            "blocked. Shown at the foot of every archive page and every email."
+        ),
     )
     default_author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -96,6 +120,10 @@ class Newsletter(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def mirrors(self) -> list[str]:
+        return [line.strip() for line in self.mirror_urls.splitlines() if line.strip()]
 
 
 class IssueQuerySet(models.QuerySet):
@@ -198,6 +226,17 @@ class Story(models.Model):
         _("position"), null=True, blank=True, help_text=_("Order of the story in its issue.")
     )
     headline = models.CharField(_("headline"), max_length=300)
+    slug = models.SlugField(
+        _("address"),
+        max_length=120,
+        allow_unicode=True,
+        blank=True,
+        help_text=_(
+            "The story's address in the archive, made from the headline until the issue is "
+            "published and kept from then on. Changed after publication, the old address "
+            "redirects to the new one."
+        ),
+    )
     authors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("authors"), related_name="stories", blank=True
     )
@@ -223,6 +262,11 @@ class Story(models.Model):
             models.UniqueConstraint(
                 fields=["issue", "position"], name="story_position_unique_per_issue"
             ),
+            models.UniqueConstraint(
+                fields=["issue", "slug"],
+                condition=~Q(slug=""),
+                name="story_slug_unique_per_issue",
+            ),
             models.CheckConstraint(
                 condition=Q(issue__isnull=True) | Q(position__isnull=False),
                 name="story_in_issue_has_position",
@@ -235,6 +279,16 @@ class Story(models.Model):
 
     def __str__(self):
         return self.headline
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"headline", "issue", "slug"} & set(update_fields):
+            from .slugs import story_slug_refresh
+
+            story_slug_refresh(self)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "slug"}
+        super().save(*args, **kwargs)
 
 
 class Block(models.Model):

@@ -159,22 +159,23 @@ def issue_render_context(*, issue: Issue) -> dict:
     """
     issue = Issue.objects.with_stories().select_related("newsletter").get(pk=issue.pk)
     stories = [
-        _story_context(story.headline, story.blocks.all(), story.takeaway)
+        _story_context(story.headline, story.blocks.all(), story.takeaway, slug=story.slug)
         for story in issue.stories.all()
     ]
     return _issue_context(issue, stories)
 
 
 def story_preview_context(*, issue: Issue, headline: str, blocks, takeaway: str) -> dict:
-    """The context of ``issue`` holding one story as typed, not as stored: what the story
-    editor's preview shows. ``blocks`` are unsaved ``Block`` rows; ``issue`` may be unsaved too
-    (a story not yet placed), with its newsletter set."""
+    """The context of ``issue`` holding one story: what the story editor's preview shows (the
+    story as typed: ``blocks`` are unsaved ``Block`` rows; ``issue`` may be unsaved too, with its
+    newsletter set), and a published story's own page in the archive."""
     return _issue_context(issue, [_story_context(headline, blocks, takeaway)])
 
 
-def _story_context(headline: str, blocks, takeaway: str) -> dict:
+def _story_context(headline: str, blocks, takeaway: str, slug: str = "") -> dict:
     return {
         "headline": headline,
+        "slug": slug,
         "headline_rule": _underline(headline, "-"),
         "body": _body(blocks),
         "takeaway": _paragraphs(takeaway),

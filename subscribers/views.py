@@ -82,6 +82,10 @@ def invalid_link_page(request, error: Exception):
     return message_page(request, title=_("This link does not work"), message=message, status=400)
 
 
+# No CSRF token: the form sits on cached archive pages and static mirrors, which carry no
+# per-reader token, and a forged sign-up can do nothing a visitor cannot: it only asks the
+# address's owner to confirm (double opt-in), within the per-address and per-IP limits.
+@csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request, slug: str | None = None):

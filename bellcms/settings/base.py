@@ -26,14 +26,19 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "reversion",
     "anymail",
     # Only for its static files: the Tiptap/ProseMirror bundle the story editor imports.
     "django_prose_editor",
+    "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "bellcms",
     "issues",
     "sources",
     "subscribers",
+    "archive",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "archive.context_processors.feeds",
             ],
         },
     },
@@ -168,6 +174,12 @@ LOGGING = {
 
 # Where people reach this installation; links in notification emails start with it.
 BELLCMS_BASE_URL = env.str("BELLCMS_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# The public archive (docs/archive.md). Pages are kept in the cache until anything changes;
+# browsers and proxies may reuse one for ARCHIVE_MAX_AGE seconds before asking again (a
+# conditional GET, answered 304 while nothing changed).
+ARCHIVE_CACHE_SECONDS = env.int("ARCHIVE_CACHE_SECONDS", default=24 * 3600)
+ARCHIVE_MAX_AGE = env.int("ARCHIVE_MAX_AGE", default=60)
 
 # The import refuses files larger than this before reading them.
 BELLCMS_IMPORT_MAX_BYTES = env.int("BELLCMS_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)

@@ -1,0 +1,77 @@
+"""RSS 2.0 and Atom feeds per newsletter (``django.contrib.syndication``), full text.
+
+Each entry is one published issue with every story, in the same words as its page. The twenty
+newest issues are read in one query and each issue's stories in three more (the issue page's
+own context); the feed is cached like any other archive page (``archive.freshness``).
+"""
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+
+from issues.models import Newsletter
+from issues.rendering import issue_render_context
+
+from .freshness import archive_page
+from .queries import published_issues
+from .seo import absolute
+
+ENTRIES = 20
+
+
+@method_decorator(archive_page, name="__call__")
+class IssuesRss(Feed):
+    feed_type = Rss201rev2Feed
+
+    def get_object(self, request, newsletter_slug):
+        return get_object_or_404(Newsletter, slug=newsletter_slug)
+
+    def title(self, newsletter):
+        return newsletter.name
+
+    def link(self, newsletter):
+        return reverse("archive:newsletter", args=[newsletter.slug])
+
+    def description(self, newsletter):
+        return f"{newsletter.kicker}: every issue, in full."
+
+    def feed_url(self, newsletter):
+        return absolute(reverse(f"archive:{self.kind}", args=[newsletter.slug]))
+
+    kind = "rss"
+
+    def language(self, newsletter):
+        return newsletter.language
+
+    def items(self, newsletter):
+        issues = published_issues().filter(newsletter=newsletter)
+        return list(issues.order_by("-published_at", "-number")[:ENTRIES])
+
+    def item_title(self, issue):
+        return f"#{issue.number} {issue.title}"
+
+    def item_link(self, issue):
+        return reverse("archive:issue", args=[issue.newsletter.slug, issue.number])
+
+    def item_guid(self, issue):
+        return absolute(self.item_link(issue))
+
+    item_guid_is_permalink = True
+
+    def item_description(self, issue):
+        return render_to_string("archive/_issue_body.html", issue_render_context(issue=issue))
+
+    def item_pubdate(self, issue):
+        return issue.published_at
+
+    def item_updateddate(self, issue):
+        return max(issue.updated_at, issue.published_at)
+
+
+class IssuesAtom(IssuesRss):
+    feed_type = Atom1Feed
+    kind = "atom"
+    subtitle = IssuesRss.description

@@ -1,0 +1,52 @@
+"""What readers may see, read in a fixed number of queries whatever an issue holds.
+
+Everything public starts here: ``published_issues()`` and ``published_stories()`` are the only
+doors, so pages, feeds, the sitemap, search and the API share one embargo rule
+(``Issue.objects.published()``: gone out and published by now).
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, QuerySet
+
+from issues.models import Block, Issue, Newsletter, Story
+
+
+def published_issues() -> QuerySet:
+    return Issue.objects.published().select_related("newsletter")
+
+
+def published_stories() -> QuerySet:
+    return Story.objects.filter(issue__in=Issue.objects.published()).select_related(
+        "issue__newsletter"
+    )
+
+
+def public_authors() -> QuerySet:
+    """People credited on a published story, by name: the only people the archive names."""
+    people = get_user_model().objects.filter(stories__in=published_stories())
+    return (
+        people.exclude(first_name="", last_name="").order_by("last_name", "first_name").distinct()
+    )
+
+
+def with_content(stories: QuerySet) -> QuerySet:
+    """Stories with their blocks in order and their authors: two queries more, in all."""
+    return stories.prefetch_related(
+        Prefetch("blocks", queryset=Block.objects.order_by("position")),
+        Prefetch("authors", queryset=get_user_model().objects.order_by("last_name", "pk")),
+    )
+
+
+def issues_with_stories(issues: QuerySet) -> QuerySet:
+    return issues.prefetch_related(
+        Prefetch("stories", queryset=with_content(Story.objects.order_by("position")))
+    )
+
+
+def newsletters() -> list[Newsletter]:
+    return list(Newsletter.objects.order_by("name"))
+
+
+def public_name(user) -> str:
+    """A person as the public sees them: their full name, or nothing (never a login name)."""
+    return user.get_full_name().strip()

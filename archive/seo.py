@@ -1,0 +1,134 @@
+"""What an archive page says about itself to search engines and link previews: its canonical
+address, a description, Open Graph and Twitter card tags, and schema.org ``NewsArticle`` JSON-LD.
+
+Addresses are absolute and start with ``BELLCMS_BASE_URL``, the newsroom's own address, also on a
+mirror: search engines credit the original.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+DESCRIPTION_LENGTH = 200
+# The JSON-LD goes inside a <script>: these could end it or start markup.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def absolute(path: str) -> str:
+    return f"{settings.BELLCMS_BASE_URL}{path}"
+
+
+def shorten(text: str, length: int = DESCRIPTION_LENGTH) -> str:
+    text = " ".join(text.split())
+    if len(text) <= length:
+        return text
+    return text[: length - 1].rsplit(" ", 1)[0].rstrip(",.;:\N{EM DASH}\N{EN DASH}- ") + "…"
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    title: str
+    description: str
+    canonical: str
+    kind: str = "website"
+    site_name: str = ""
+    locale: str = ""
+    published: str = ""
+    modified: str = ""
+    authors: tuple[str, ...] = ()
+    structured: dict = field(default_factory=dict)
+
+    @property
+    def json_ld(self) -> SafeString:
+        if not self.structured:
+            return SafeString("")
+        payload = json.dumps(self.structured, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
+        return format_html('<script type="application/ld+json">{}</script>', SafeString(payload))
+
+
+def _locale(newsletter) -> str:
+    return {"en": "en_GB", "ru": "ru_RU"}.get(newsletter.language, newsletter.language)
+
+
+def _text(paragraphs) -> str:
+    return " ".join(fragment.text for fragment in paragraphs)
+
+
+def _article(*, headline, description, url, issue, authors, section) -> dict:
+    newsletter = issue.newsletter
+    return {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": headline[:110],
+        "description": description,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": issue.published_at.isoformat(),
+        "dateModified": max(issue.updated_at, issue.published_at).isoformat(),
+        "inLanguage": newsletter.language,
+        "articleSection": section,
+        "author": [{"@type": "Person", "name": name} for name in authors]
+        or [{"@type": "Organization", "name": newsletter.name}],
+        "publisher": {"@type": "Organization", "name": newsletter.name},
+        "isAccessibleForFree": True,
+    }
+
+
+def issue_meta(request, issue, context) -> PageMeta:
+    newsletter = issue.newsletter
+    url = absolute(request.path)
+    first_story = context["stories"][0] if context["stories"] else None
+    description = shorten(
+        _text(context["intro"])
+        or (first_story and " ".join(p.fragment.text for p in first_story["body"][:2]))
+        or issue.title
+    )
+    return PageMeta(
+        title=issue.title,
+        description=description,
+        canonical=url,
+        kind="article",
+        site_name=newsletter.name,
+        locale=_locale(newsletter),
+        published=issue.published_at.isoformat(),
+        modified=max(issue.updated_at, issue.published_at).isoformat(),
+        structured=_article(
+            headline=issue.title,
+            description=description,
+            url=url,
+            issue=issue,
+            authors=(),
+            section=newsletter.name,
+        ),
+    )
+
+
+def story_meta(request, issue, story, context) -> PageMeta:
+    newsletter = issue.newsletter
+    url = absolute(request.path)
+    body = context["stories"][0]["body"]
+    paragraphs = [part.fragment.text for part in body if part.kind == "paragraph"]
+    description = shorten(" ".join(paragraphs[:2]) or story.headline)
+    authors = tuple(context["authors"])
+    return PageMeta(
+        title=story.headline,
+        description=description,
+        canonical=url,
+        kind="article",
+        site_name=newsletter.name,
+        locale=_locale(newsletter),
+        published=issue.published_at.isoformat(),
+        modified=max(story.updated_at, issue.published_at).isoformat(),
+        authors=authors,
+        structured=_article(
+            headline=story.headline,
+            description=description,
+            url=url,
+            issue=issue,
+            authors=authors,
+            section=f"{newsletter.name} #{issue.number}",
+        ),
+    )

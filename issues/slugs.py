@@ -1,0 +1,43 @@
+"""Story addresses in the archive: made from the headline until the issue goes out, then kept.
+
+A slug is unique within its issue (``-2``, ``-3`` … on a clash) and keeps the headline's own
+letters, Cyrillic included; a headline with no letters or digits gets ``story``.
+"""
+
+from django.utils.text import slugify
+
+# Issue states in which readers may have seen the story's address: its slug no longer follows
+# the headline.
+OUT_STATES = ("sending", "sent", "corrected", "retracted")
+MAX_LENGTH = 120
+
+
+def slug_base(headline: str, *, fallback: str) -> str:
+    base = slugify(headline, allow_unicode=True)[: MAX_LENGTH - 4].strip("-")
+    return base or fallback
+
+
+def unique_slug(base: str, taken: set[str]) -> str:
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base[: MAX_LENGTH - len(str(n)) - 1]}-{n}"
+    return slug
+
+
+def story_slug_refresh(story) -> None:
+    """Set ``story.slug`` from its headline unless its issue has gone out (then it is kept)."""
+    from .models import Issue, Story
+
+    out = Issue.objects.filter(pk=story.issue_id, status__in=OUT_STATES)
+    if story.slug and story.issue_id and out.exists():
+        return
+    base = slug_base(story.headline, fallback="story")
+    taken = set()
+    if story.issue_id:
+        taken = set(
+            Story.objects.filter(issue_id=story.issue_id)
+            .exclude(pk=story.pk)
+            .values_list("slug", flat=True)
+        )
+    story.slug = unique_slug(base, taken)
