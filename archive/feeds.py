@@ -22,6 +22,15 @@ from .seo import absolute
 ENTRIES = 20
 
 
+class FullTextAtom(Atom1Feed):
+    """Atom with each issue's whole text as the entry's ``content`` (Django writes a summary)."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("content", item["description"], {"type": "html"})
+
+
 @method_decorator(archive_page, name="__call__")
 class IssuesRss(Feed):
     feed_type = Rss201rev2Feed
@@ -33,7 +42,7 @@ class IssuesRss(Feed):
         return newsletter.name
 
     def link(self, newsletter):
-        return reverse("archive:newsletter", args=[newsletter.slug])
+        return absolute(reverse("archive:newsletter", args=[newsletter.slug]))
 
     def description(self, newsletter):
         return f"{newsletter.kicker}: every issue, in full."
@@ -54,10 +63,8 @@ class IssuesRss(Feed):
         return f"#{issue.number} {issue.title}"
 
     def item_link(self, issue):
-        return reverse("archive:issue", args=[issue.newsletter.slug, issue.number])
-
-    def item_guid(self, issue):
-        return absolute(self.item_link(issue))
+        # The newsroom's own address, also when a mirror serves the feed (as canonical links).
+        return absolute(reverse("archive:issue", args=[issue.newsletter.slug, issue.number]))
 
     item_guid_is_permalink = True
 
@@ -72,6 +79,6 @@ class IssuesRss(Feed):
 
 
 class IssuesAtom(IssuesRss):
-    feed_type = Atom1Feed
+    feed_type = FullTextAtom
     kind = "atom"
     subtitle = IssuesRss.description

@@ -6,6 +6,8 @@ Block text is inline Markdown: links and emphasis only (see ``issues.rendering``
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -51,6 +53,21 @@ DEFAULT_ATTRIBUTION_PATTERNS = (
 )
 
 
+def validate_mirror_urls(value: str) -> None:
+    """Each non-empty line an http(s) address: readers are sent there when the site is blocked."""
+    check = URLValidator(schemes=["https", "http"])
+    for number, line in enumerate(value.splitlines(), start=1):
+        if line.strip():
+            try:
+                check(line.strip())
+            except ValidationError:
+                raise ValidationError(
+                    _("Line %(number)s is not a web address (https://…): %(line)s"),
+                    code="invalid",
+                    params={"number": number, "line": line.strip()[:100]},
+                ) from None
+
+
 class NewsletterLanguage(models.TextChoices):
     """The language a newsletter is written in: its pages' lang, its feeds and its search."""
 
@@ -86,6 +103,7 @@ class Newsletter(models.Model):
     mirror_urls = models.TextField(
         _("mirror addresses"),
         blank=True,
+        validators=[validate_mirror_urls],
         help_text=_(
             "One address a line (https://…), where readers find the archive when this site is "
             "blocked. Shown at the foot of every archive page and every email."

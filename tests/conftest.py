@@ -37,6 +37,15 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under CI=true, which is a failure: {report.longrepr}"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache: archive pages are kept there under the archive's
+    stamp, which each test's rolled-back database starts again from the same number."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture
 def sample_path():
     return SAMPLE_PATH

@@ -254,3 +254,30 @@ ANYMAIL = {
     "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")
     or f"unset:{secrets.token_urlsafe(32)}",
 }
+
+# The public JSON API (archive/api, docs/api.md): read-only, anonymous and JSON only (no
+# browsable API: nothing but data under /api/). No authentication at all: the API shows what the
+# archive shows, to everyone alike. Requests are counted per client address in the default cache
+# (AnonRateThrottle); the address is found as the sign-up forms find it, so that a forged
+# X-Forwarded-For does not buy a fresh allowance.
+API_ANON_RATE = env.str("API_ANON_RATE", default="120/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_ANON_RATE},
+    "NUM_PROXIES": SUBSCRIBERS_PROXY_COUNT,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "archive.api.errors.exception_handler",
+}
+# The OpenAPI schema at /api/v1/schema/, generated from the code (drf-spectacular).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BellCMS archive API",
+    "DESCRIPTION": "Published newsletters, issues and stories of the public archive, read-only.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}

@@ -16,4 +16,5 @@ class NewsletterAdmin(PeopleByNameMixin, VersionAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "kicker", "sender_name", "sender_email"]}),
         (_("Stories"), {"fields": ["takeaway_label", "attribution_patterns", "default_author"]}),
+        (_("Public archive"), {"fields": ["language", "mirror_urls"]}),
     ]

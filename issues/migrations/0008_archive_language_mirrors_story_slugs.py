@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
+import issues.models
 from issues.slugs import slug_base, unique_slug
 
 
@@ -41,6 +42,7 @@ class Migration(migrations.Migration):
             name="mirror_urls",
             field=models.TextField(
                 blank=True,
+                validators=[issues.models.validate_mirror_urls],
                 help_text="One address a line (https://…), where readers find the archive when this site is blocked. Shown at the foot of every archive page and every email.",
                 verbose_name="mirror addresses",
             ),

@@ -34,18 +34,27 @@ def test_demo_creates_users_who_can_log_in_with_the_printed_passwords():
         assert list(user.groups.values_list("name", flat=True)) == [groups[username]]
 
 
-def test_demo_imports_the_sample_once_with_the_journalist_as_author():
+def draft():
+    return Issue.objects.get(status=Issue.Status.DRAFT)
+
+
+def test_demo_imports_the_sample_once_with_the_journalist_as_author(client):
     lines, _ = run_demo()
-    issue = Issue.objects.get()
-    assert f"id {issue.pk}" in lines[0]
+    issue = draft()
+    assert any(line.startswith("Sample issue:") and f"id {issue.pk}" in line for line in lines)
     assert [s.headline for s in issue.stories.order_by("position")] == [
         "Putin-Trump talks: What to expect",
         "Fake news scandals hit Russian independent media",
     ]
     assert set(Story.objects.values_list("authors__username", flat=True)) == {"journalist"}
+    # The same text went out a week ago as #1: the public archive has an issue to show.
+    (back_issue,) = Issue.objects.published()
+    assert (back_issue.number, issue.number) == (1, 2)
+    assert client.get(f"/archive/{back_issue.newsletter.slug}/1/").status_code == 200
+    assert client.get(f"/archive/{back_issue.newsletter.slug}/2/").status_code == 404
 
     _, new_passwords = run_demo()
-    assert Issue.objects.count() == 1
+    assert Issue.objects.count() == 2
     assert authenticate(username="editor", password=new_passwords["editor"]) is not None
 
 
@@ -59,5 +68,5 @@ def test_demo_registers_one_source_the_journalist_can_cite_in_the_sample():
     assert source.codename == "KESTREL" and source.handler.username == "journalist"
     assert any(line.startswith("Demo source: KESTREL") for line in lines)
     # The sample's attributed claims wait for the journalist to cite it.
-    story = Issue.objects.get().stories.get(position=1)
+    story = draft().stories.get(position=1)
     assert len(unsourced_blocks(story=story)) == 5

@@ -224,7 +224,7 @@ def test_newsletter_admin_lets_an_editor_change_the_patterns(client, editor):
     assert "Lines starting with # are notes" in page
 
     fields = ["name", "slug", "kicker", "sender_name", "sender_email", "takeaway_label"]
-    data = {field: getattr(newsletter, field) for field in fields}
+    data = {field: getattr(newsletter, field) for field in [*fields, "language"]}
     response = client.post(url, {**data, "attribution_patterns": "told The Bell\nsaid to us"})
     assert response.status_code == 302
     newsletter.refresh_from_db()

@@ -202,8 +202,9 @@ def test_notifications_are_sent_only_after_commit(people, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         story_approve(story=story, acting_user=people["editor"])
     assert mail.outbox == []
-    assert len(callbacks) == 1
-    callbacks[0]()
+    # The others refresh the public archive's stamp and search index.
+    (notify,) = [c for c in callbacks if "notify_story_event" in repr(c)]
+    notify()
     assert [m.to for m in mail.outbox] == [[people["author"].email]]
 
 

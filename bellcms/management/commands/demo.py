@@ -1,12 +1,16 @@
 """Load the demo newsroom: The Bell Weekly's sample issue, one user per role, and one
 anonymous source (fictional) the journalist can cite in the sample's attributed claims.
 
+The sample is there twice: as issue #1, published a week ago, so the public archive has
+something to show (its pages, search, feeds), and as #2, a draft the newsroom works on.
+
 Safe to run again: the sample is imported once, and each run gives the users new passwords and
 prints them (nothing stores a password in clear anywhere else).
 """
 
 import io
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from issues.models import Issue
 from sources.keys import KeyUnavailable
@@ -39,16 +44,33 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             passwords = {name: self._user_reset(name, *spec) for name, spec in DEMO_USERS.items()}
-            issue = Issue.objects.filter(title=SAMPLE_TITLE).first()
+            if not Issue.objects.filter(title=SAMPLE_TITLE).exists():
+                self._published_back_issue()
+            issue = (
+                Issue.objects.filter(title=SAMPLE_TITLE)
+                .exclude(pk__in=Issue.objects.published())
+                .first()
+            )
             if issue is None:
-                out = io.StringIO()
-                call_command("import_issue", str(SAMPLE), "--author", "journalist", stdout=out)
-                issue = Issue.objects.get(pk=int(out.getvalue().split()[-1]))
+                issue = self._sample_import()
         self.stdout.write(f"Sample issue: #{issue.number} {issue.title} (id {issue.pk})")
         self._source_create()
         self.stdout.write("Demo users (new passwords on every run):")
         for name, password in passwords.items():
             self.stdout.write(f"  {name:<11} {password}")
+
+    def _sample_import(self) -> Issue:
+        out = io.StringIO()
+        call_command("import_issue", str(SAMPLE), "--author", "journalist", stdout=out)
+        return Issue.objects.get(pk=int(out.getvalue().split()[-1]))
+
+    def _published_back_issue(self) -> None:
+        """Last week's issue, as if the scheduler had sent it: the archive's first page."""
+        issue = self._sample_import()
+        issue.status = Issue.Status.SENT
+        issue.published_at = issue.publish_at = timezone.now() - timedelta(days=7)
+        issue.save(update_fields=["status", "published_at", "publish_at", "updated_at"])
+        self.stdout.write(f"Published back issue: #{issue.number} {issue.title}")
 
     def _source_create(self):
         if Source.objects.filter(codename=DEMO_SOURCE).exists():
