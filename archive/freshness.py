@@ -5,8 +5,13 @@ transaction commits. A page's ETag and Last-Modified come from that stamp, so a 
 is answered 304 after a single one-row read, and a rendered page is kept in the cache under the
 stamp: once anything changes, no cached page is served again. Publishing an issue changes it, so
 an embargoed issue never lingers in a cache as a 404, nor does a published one as its old self.
+
+A new release changes pages without touching the database: the code's own fingerprint
+(``code_version``) goes into every ETag and cache key, and its newest file into Last-Modified.
 """
 
+import datetime as dt
+from functools import cache as once
 from functools import wraps
 from hashlib import blake2b
 
@@ -46,6 +51,28 @@ def stamp_bump() -> None:
     transaction.on_commit(_bump)
 
 
+# What a page is made from besides the database: templates, styles and the code that renders.
+CODE_FOLDERS = ("templates", "static", "archive", "issues", "subscribers", "bellcms")
+CODE_SUFFIXES = frozenset({".py", ".html", ".txt", ".css", ".js", ".svg"})
+
+
+@once
+def code_version() -> tuple[str, dt.datetime]:
+    """A fingerprint of the running release's page-making files, and when the newest changed.
+
+    Read once per process: the same files give the same fingerprint in every worker and on
+    every host of a release, so ETags agree between them.
+    """
+    digest, newest = blake2b(digest_size=8), 0.0
+    for folder in CODE_FOLDERS:
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.suffix in CODE_SUFFIXES and path.is_file():
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+                digest.update(path.read_bytes())
+                newest = max(newest, path.stat().st_mtime)
+    return digest.hexdigest(), dt.datetime.fromtimestamp(newest, tz=dt.UTC)
+
+
 def _request_stamp(request) -> ArchiveStamp:
     if not hasattr(request, "_archive_stamp"):
         request._archive_stamp = stamp()
@@ -54,12 +81,12 @@ def _request_stamp(request) -> ArchiveStamp:
 
 def _etag(request, *args, **kwargs) -> str:
     current = _request_stamp(request)
-    key = f"{current.number}:{get_language()}:{request.get_full_path()}"
+    key = f"{code_version()[0]}:{current.number}:{get_language()}:{request.get_full_path()}"
     return quote_etag(blake2b(key.encode(), digest_size=12).hexdigest())
 
 
 def _last_modified(request, *args, **kwargs):
-    return _request_stamp(request).changed_at
+    return max(_request_stamp(request).changed_at, code_version()[1])
 
 
 def archive_page(view):
