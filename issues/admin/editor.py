@@ -88,7 +88,7 @@ def draft_blocks(content: dict) -> list[dict]:
 
 
 # The web form of the preview: the archive's own page.
-PREVIEW_WEB_TEMPLATE = "issues/archive_issue.html"
+PREVIEW_WEB_TEMPLATE = "archive/issue.html"
 
 
 def _preview_issue(story) -> Issue:
