@@ -7,3 +7,4 @@ class ArchiveConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (keeps the archive's stamp and old addresses)
+        from .search import signals as search_signals  # noqa: F401  (keeps search rows current)

@@ -4,6 +4,8 @@ stories had before an editor changed them."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .search.models import StoryDocument  # noqa: F401  (registered as an archive model)
+
 
 class ArchiveStamp(models.Model):
     """One row: goes up by one whenever anything the archive shows may have changed.

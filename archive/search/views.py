@@ -1,7 +1,79 @@
+"""The search page: a form, and the published stories that match, best first, a page at a time.
+
+It reads a fixed number of rows whatever it finds (the stamp, the newsletters, the count and
+one page of stories with their issues and newsletters), and is cached until anything changes,
+like every archive page (``archive.freshness``).
+"""
+
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
+
+from ..freshness import archive_page
+from ..queries import newsletters
+from .backends import search_backend
+from .models import StoryDocument
+
+# Longer queries are cut here: enough for any phrase a reader types, and the database parses
+# no essays.
+MAX_QUERY_CHARS = 200
+HITS_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One story found: its document (with story, issue and newsletter) and what to show."""
+
+    document: StoryDocument
+    url: str
+    headline: SafeString
+    snippet: SafeString
+
+    @property
+    def issue(self):
+        return self.document.story.issue
+
+
+def _query_text(raw: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no reader means a control character: both go.
+    kept = "".join(
+        char if char.isprintable() else " " if char.isspace() else ""
+        for char in raw[:MAX_QUERY_CHARS]
+    )
+    return " ".join(kept.split())
+
+
+def _hit(backend, document: StoryDocument, text: str) -> Hit:
+    story = document.story
+    issue = story.issue
+    url = reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
+    headline, snippet = backend.highlight(document, text)
+    return Hit(document=document, url=url, headline=headline, snippet=snippet)
 
 
 @require_safe
+@archive_page
 def search(request):
-    return render(request, "archive/search.html", {"query": request.GET.get("q", "")})
+    """Published stories matching ``q`` (in ``newsletter``, a slug, when given)."""
+    text = _query_text(request.GET.get("q", ""))
+    choices = newsletters()
+    newsletter = next((n for n in choices if n.slug == request.GET.get("newsletter")), None)
+    context = {"query_text": text, "newsletters": choices, "newsletter": newsletter}
+    if text:
+        backend = search_backend()
+        found = backend.matches(text, newsletter=newsletter)
+        page = Paginator(found, HITS_PER_PAGE).get_page(request.GET.get("page"))
+        kept = {"q": text, **({"newsletter": newsletter.slug} if newsletter else {})}
+        context.update(
+            {
+                "page": page,
+                "hits": [_hit(backend, document, text) for document in page.object_list],
+                "query": urlencode(kept),
+            }
+        )
+    return render(request, "archive/search.html", context)
