@@ -31,7 +31,7 @@ class FullTextAtom(Atom1Feed):
             handler.addQuickElement("content", item["description"], {"type": "html"})
 
 
-@method_decorator(archive_page, name="__call__")
+@method_decorator(archive_page(reads=()), name="__call__")
 class IssuesRss(Feed):
     feed_type = Rss201rev2Feed
 

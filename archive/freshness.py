@@ -11,9 +11,11 @@ A new release changes pages without touching the database: the code's own finger
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cache as once
-from functools import wraps
+from functools import partial, wraps
 from hashlib import blake2b
+from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,28 +24,61 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.http import quote_etag
+from django.utils.http import quote_etag, urlencode
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
 
 from .models import ArchiveStamp
 
 
-def stamp() -> ArchiveStamp:
-    current = ArchiveStamp.objects.filter(pk=1).first()
+@dataclass(frozen=True)
+class Stamp:
+    number: int
+    changed_at: dt.datetime
+
+
+STAMP_KEY = "archive:stamp"
+# The stamp in the shared cache is set at every change; this bounds how stale a cache that is
+# not shared between processes (tests, a development server) can leave it.
+STAMP_CACHE_SECONDS = 60
+# Each process trusts the stamp it last read for this long (seconds), so that a cached page costs
+# no database query and no second cache read: a change reaches every process within it.
+_held: tuple[float, Stamp] | None = None
+
+
+def stamp() -> Stamp:
+    """The current stamp: from this process's memory, the shared cache, or the database."""
+    global _held
+    now = monotonic()
+    held = _held
+    if held is not None and now - held[0] < settings.ARCHIVE_STAMP_SECONDS:
+        return held[1]
+    current = cache.get(STAMP_KEY)
     if current is None:
-        current, _ = ArchiveStamp.objects.get_or_create(
-            pk=1, defaults={"changed_at": timezone.now()}
-        )
+        row = ArchiveStamp.objects.filter(pk=1).first()
+        if row is None:
+            row, _ = ArchiveStamp.objects.get_or_create(
+                pk=1, defaults={"changed_at": timezone.now()}
+            )
+        current = Stamp(row.number, row.changed_at)
+        # add, not set: a change committed meanwhile has set a newer stamp, which must stay.
+        cache.add(STAMP_KEY, current, STAMP_CACHE_SECONDS)
+    _held = (now, current)
     return current
 
 
+def stamp_forget() -> None:
+    """Read the stamp afresh next time (after a change in this process, and between tests)."""
+    global _held
+    _held = None
+
+
 def _bump() -> None:
-    changed = ArchiveStamp.objects.filter(pk=1).update(
-        number=F("number") + 1, changed_at=timezone.now()
-    )
-    if not changed:
-        ArchiveStamp.objects.get_or_create(pk=1, defaults={"changed_at": timezone.now()})
+    ArchiveStamp.objects.get_or_create(pk=1, defaults={"changed_at": timezone.now()})
+    ArchiveStamp.objects.filter(pk=1).update(number=F("number") + 1, changed_at=timezone.now())
+    row = ArchiveStamp.objects.get(pk=1)
+    cache.set(STAMP_KEY, Stamp(row.number, row.changed_at), STAMP_CACHE_SECONDS)
+    stamp_forget()
 
 
 def stamp_bump() -> None:
@@ -73,32 +108,45 @@ def code_version() -> tuple[str, dt.datetime]:
     return digest.hexdigest(), dt.datetime.fromtimestamp(newest, tz=dt.UTC)
 
 
-def _request_stamp(request) -> ArchiveStamp:
+def _request_stamp(request) -> Stamp:
     if not hasattr(request, "_archive_stamp"):
         request._archive_stamp = stamp()
     return request._archive_stamp
 
 
-def _etag(request, *args, **kwargs) -> str:
-    current = _request_stamp(request)
-    key = f"{code_version()[0]}:{current.number}:{get_language()}:{request.get_full_path()}"
-    return quote_etag(blake2b(key.encode(), digest_size=12).hexdigest())
+def _address(request, reads) -> str:
+    """The page's address as far as its content goes: the path and the parameters it reads."""
+    if reads is None:
+        return request.get_full_path()
+    kept = sorted((name, value) for name in reads for value in request.GET.getlist(name))
+    return f"{request.path}?{urlencode(kept)}" if kept else request.path
 
 
 def _last_modified(request, *args, **kwargs):
     return max(_request_stamp(request).changed_at, code_version()[1])
 
 
-def archive_page(view):
+def archive_page(view=None, *, reads: tuple[str, ...] | None = None):
     """A public archive page: ETag/Last-Modified from the stamp (304 on a conditional GET),
     ``Cache-Control: public``, and the rendered page kept in the cache until the stamp moves.
-    Only 200 answers are kept; a 404 is computed each time."""
+    Only 200 answers are kept; a 404 is computed each time.
 
-    @condition(etag_func=_etag, last_modified_func=_last_modified)
+    ``reads`` names the query parameters the page depends on (``@archive_page(reads=("q",))``);
+    any other is ignored, so that ``?anything=1`` can neither skip the cache nor fill it. Used
+    bare, the whole query string counts.
+    """
+    if view is None:
+        return partial(archive_page, reads=reads)
+
+    def etag(request, *args, **kwargs) -> str:
+        current = _request_stamp(request)
+        key = f"{code_version()[0]}:{current.number}:{get_language()}:{_address(request, reads)}"
+        return quote_etag(blake2b(key.encode(), digest_size=12).hexdigest())
+
+    @condition(etag_func=etag, last_modified_func=_last_modified)
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        etag = _etag(request)
-        key = f"archive:page:{etag}"
+        key = f"archive:page:{etag(request)}"
         kept = cache.get(key)
         if kept is not None:
             content, content_type = kept

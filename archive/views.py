@@ -8,7 +8,7 @@ whatever an issue holds, and is cached until anything changes (``archive.freshne
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -27,7 +27,7 @@ ISSUES_PER_PAGE = 20
 
 
 @require_safe
-@archive_page
+@archive_page(reads=())
 def home(request):
     """The newest issues of every newsletter, the search box and the sign-up forms."""
     latest = published_issues().order_by("-published_at", "-number")[:LATEST_ON_HOME]
@@ -42,11 +42,17 @@ def home(request):
     )
 
 
+# What the issue list reads of its address: the filters and the page.
+LIST_PARAMS = (*IssueFilter.base_filters, "page")
+
+
 @require_safe
-@archive_page
+@archive_page(reads=LIST_PARAMS)
 def issue_list(request, newsletter_slug: str | None = None):
     """Every published issue, newest first, a page at a time, filtered by the reader."""
-    data = request.GET.copy()
+    data = QueryDict(mutable=True)
+    for name in LIST_PARAMS:
+        data.setlist(name, request.GET.getlist(name))
     if newsletter_slug:
         get_object_or_404(Newsletter, slug=newsletter_slug)
         data["newsletter"] = newsletter_slug
@@ -56,6 +62,7 @@ def issue_list(request, newsletter_slug: str | None = None):
     page = Paginator(filtered.qs, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
     query = data.copy()
     query.pop("page", None)
+    everything = data.urlencode()
     return render(
         request,
         "archive/issue_list.html",
@@ -63,7 +70,7 @@ def issue_list(request, newsletter_slug: str | None = None):
             "filter": filtered,
             "page": page,
             "query": query.urlencode(),
-            "canonical": absolute(request.get_full_path()),
+            "canonical": absolute(f"{request.path}?{everything}" if everything else request.path),
         },
     )
 
@@ -73,7 +80,7 @@ def _published_issue(newsletter_slug: str, number: int):
 
 
 @require_safe
-@archive_page
+@archive_page(reads=())
 def issue_detail(request, newsletter_slug: str, number: int):
     """One published issue as a web page, built from the same context as its email."""
     # Retracted issues are 404 for now, like unpublished ones (see IssueQuerySet.published).
@@ -85,7 +92,7 @@ def issue_detail(request, newsletter_slug: str, number: int):
 
 
 @require_safe
-@archive_page
+@archive_page(reads=())
 def story_detail(request, newsletter_slug: str, number: int, story_slug: str):
     """One story of a published issue at its own address; an old address redirects."""
     issue = _published_issue(newsletter_slug, number)

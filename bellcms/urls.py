@@ -19,7 +19,7 @@ urlpatterns = [
     path("api/", include("archive.api.urls")),
     path(
         "sitemap.xml",
-        archive_page(sitemap),
+        archive_page(sitemap, reads=("p",)),
         {"sitemaps": SITEMAPS},
         name="sitemap",
     ),

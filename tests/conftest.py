@@ -43,7 +43,10 @@ def empty_cache():
     stamp, which each test's rolled-back database starts again from the same number."""
     from django.core.cache import caches
 
+    from archive.freshness import stamp_forget
+
     caches["default"].clear()
+    stamp_forget()
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def _hit(backend, document: StoryDocument, text: str) -> Hit:
 
 
 @require_safe
-@archive_page
+@archive_page(reads=("q", "newsletter", "page"))
 def search(request):
     """Published stories matching ``q`` (in ``newsletter``, a slug, when given)."""
     text = _query_text(request.GET.get("q", ""))

@@ -180,6 +180,9 @@ BELLCMS_BASE_URL = env.str("BELLCMS_BASE_URL", default="http://127.0.0.1:8000").
 # conditional GET, answered 304 while nothing changed).
 ARCHIVE_CACHE_SECONDS = env.int("ARCHIVE_CACHE_SECONDS", default=24 * 3600)
 ARCHIVE_MAX_AGE = env.int("ARCHIVE_MAX_AGE", default=60)
+# Each process trusts the archive's stamp it last read this long (seconds) before reading it
+# again: a cached page then costs no database query, and a change shows within this time.
+ARCHIVE_STAMP_SECONDS = env.float("ARCHIVE_STAMP_SECONDS", default=1.0)
 
 # The import refuses files larger than this before reading them.
 BELLCMS_IMPORT_MAX_BYTES = env.int("BELLCMS_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
