@@ -11,10 +11,12 @@ A new release changes pages without touching the database: the code's own finger
 """
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache as once
 from functools import partial, wraps
 from hashlib import blake2b
+from threading import Lock
 from time import monotonic
 
 from django.conf import settings
@@ -71,6 +73,7 @@ def stamp_forget() -> None:
     """Read the stamp afresh next time (after a change in this process, and between tests)."""
     global _held
     _held = None
+    _recent.clear()
 
 
 def _bump() -> None:
@@ -114,6 +117,43 @@ def _request_stamp(request) -> Stamp:
     return request._archive_stamp
 
 
+class _RecentPages:
+    """The pages this process served last, in memory, up to ``limit`` bytes: a page asked for
+    again is answered without even a cache round trip. Keys carry the stamp, so an entry is
+    never stale, only unused; the least recently used go first."""
+
+    def __init__(self, limit: int):
+        self.limit, self.size = limit, 0
+        self.pages: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: str):
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: tuple[bytes, str]) -> None:
+        with self.lock:
+            if key in self.pages or len(page[0]) > self.limit:
+                return
+            self.pages[key] = page
+            self.size += len(page[0])
+            while self.size > self.limit:
+                _, (content, _type) = self.pages.popitem(last=False)
+                self.size -= len(content)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.pages.clear()
+            self.size = 0
+
+
+# Some hundreds of pages: the week's issue, its stories and the home page are most of the traffic.
+_recent = _RecentPages(limit=8 * 1024 * 1024)
+
+
 def _address(request, reads) -> str:
     """The page's address as far as its content goes: the path and the parameters it reads."""
     if reads is None:
@@ -147,7 +187,11 @@ def archive_page(view=None, *, reads: tuple[str, ...] | None = None):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         key = f"archive:page:{etag(request)}"
-        kept = cache.get(key)
+        kept = _recent.get(key)
+        if kept is None:
+            kept = cache.get(key)
+            if kept is not None:
+                _recent.put(key, kept)
         if kept is not None:
             content, content_type = kept
             response = HttpResponse(content, content_type=content_type)
@@ -156,11 +200,10 @@ def archive_page(view=None, *, reads: tuple[str, ...] | None = None):
             if response.status_code == 200 and not response.streaming:
                 if hasattr(response, "render"):
                     response.render()
-                cache.set(
-                    key,
-                    (response.content, response["Content-Type"]),
-                    settings.ARCHIVE_CACHE_SECONDS,
-                )
+                kept = (response.content, response["Content-Type"])
+                cache.set(key, kept, settings.ARCHIVE_CACHE_SECONDS)
+                if settings.ARCHIVE_CACHE_SECONDS:
+                    _recent.put(key, kept)
         if response.status_code == 200:
             patch_cache_control(response, public=True, max_age=settings.ARCHIVE_MAX_AGE)
         return response

@@ -195,6 +195,8 @@ def _issue_context(issue: Issue, stories: list[dict]) -> dict:
         "intro": _paragraphs(issue.intro),
         "takeaway_label": newsletter.takeaway_label,
         "stories": stories,
+        # Where readers find the newsletter when its site is blocked: the foot of every email.
+        "mirrors": newsletter.mirrors,
     }
 
 

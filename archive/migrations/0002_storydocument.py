@@ -14,6 +14,11 @@ def create_gin_index(apps, schema_editor):
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON archive_storydocument USING gin (vector)"
         )
+        # Kept uncompressed: ranking reads the vector of every match, and decompressing them
+        # cost a common word's search more than the extra disk (measured: bench/archive.py).
+        schema_editor.execute(
+            "ALTER TABLE archive_storydocument ALTER COLUMN vector SET STORAGE EXTERNAL"
+        )
 
 
 def drop_gin_index(apps, schema_editor):

@@ -1,13 +1,14 @@
 """The search page: a form, and the published stories that match, best first, a page at a time.
 
-It reads a fixed number of rows whatever it finds (the stamp, the newsletters, the count and
-one page of stories with their issues and newsletters), and is cached until anything changes,
-like every archive page (``archive.freshness``).
+It reads a fixed number of rows whatever it finds (the newsletters, then one page of stories
+with their issues and newsletters, which also counts every match), and is cached until anything
+changes, like every archive page (``archive.freshness``).
 """
 
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -22,7 +23,9 @@ from .models import StoryDocument
 # Longer queries are cut here: enough for any phrase a reader types, and the database parses
 # no essays.
 MAX_QUERY_CHARS = 200
-HITS_PER_PAGE = 20
+# Ten a page, as web search engines show: each hit's snippet is cut from its whole text, the
+# dearest part of a search after ranking.
+HITS_PER_PAGE = 10
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,31 @@ def _query_text(raw: str) -> str:
     return " ".join(kept.split())
 
 
+def _page(found, number) -> Page:
+    """One page of ``found``, counted by the page's own query: a window over every match, so
+    that ranking and counting read the matches once, not twice. A page past the last is the
+    last, as Django's ``Paginator.get_page`` gives."""
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    counted = found.annotate(total=Window(Count("pk")))
+
+    def rows(number):
+        start = (number - 1) * HITS_PER_PAGE
+        return list(counted[start : start + HITS_PER_PAGE])
+
+    hits = rows(number)
+    total = hits[0].total if hits else found.count()
+    paginator = Paginator(range(total), HITS_PER_PAGE)
+    if not hits and total:
+        number = paginator.num_pages
+        hits = rows(number)
+    page = paginator.page(min(number, paginator.num_pages))
+    page.object_list = hits
+    return page
+
+
 def _hit(backend, document: StoryDocument, text: str) -> Hit:
     story = document.story
     issue = story.issue
@@ -67,7 +95,7 @@ def search(request):
     if text:
         backend = search_backend()
         found = backend.matches(text, newsletter=newsletter)
-        page = Paginator(found, HITS_PER_PAGE).get_page(request.GET.get("page"))
+        page = _page(found, request.GET.get("page"))
         kept = {"q": text, **({"newsletter": newsletter.slug} if newsletter else {})}
         context.update(
             {

@@ -235,6 +235,13 @@ def test_search_pages_keep_the_query_and_filter(client, committed):
     second = search(client, "oil", newsletter="the-bell-weekly", page=2)
     assert len(hit_urls(second)) == 5
     assert "Oil elsewhere" not in first + second
+    # A page past the last shows the last; a page that is no number, the first.
+    assert hit_urls(search(client, "oil", newsletter="the-bell-weekly", page=99)) == hit_urls(
+        second
+    )
+    assert hit_urls(search(client, "oil", newsletter="the-bell-weekly", page="x")) == hit_urls(
+        first
+    )
 
     # An unknown newsletter filters nothing out.
     assert f"{HITS_PER_PAGE + 6} stories found" in search(client, "oil", newsletter="nope")
