@@ -688,7 +688,8 @@ def run(args, tmp: Path, gunicorn: Gunicorn, uncached: Gunicorn) -> None:
         "every figure"
     )
     print(
-        "kept: the page from the cache (the stamp from memory, one cache read). rendered: a "
+        "kept: the stamp and, once served, the page from the worker's memory (else one cache "
+        "read).\nrendered: a "
         "second gunicorn that keeps no page (ARCHIVE_CACHE_SECONDS=0) builds each one,\n"
         "cycling through all issues or stories. 304: If-None-Match with the "
         f"page's ETag. search: {SEARCH_QUERIES:,} distinct queries (common words, rare ones, "
