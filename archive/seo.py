@@ -57,78 +57,68 @@ def _text(paragraphs) -> str:
     return " ".join(fragment.text for fragment in paragraphs)
 
 
-def _article(*, headline, description, url, issue, authors, section) -> dict:
+def _article_meta(
+    request, issue, *, headline, description, modified, authors=(), section
+) -> PageMeta:
+    """A page that is a ``NewsArticle``: an issue or one of its stories."""
     newsletter = issue.newsletter
-    return {
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "headline": headline[:110],
-        "description": description,
-        "url": url,
-        "mainEntityOfPage": url,
-        "datePublished": issue.published_at.isoformat(),
-        "dateModified": max(issue.updated_at, issue.published_at).isoformat(),
-        "inLanguage": newsletter.language,
-        "articleSection": section,
-        "author": [{"@type": "Person", "name": name} for name in authors]
-        or [{"@type": "Organization", "name": newsletter.name}],
-        "publisher": {"@type": "Organization", "name": newsletter.name},
-        "isAccessibleForFree": True,
-    }
+    url = absolute(request.path)
+    modified = max(modified, issue.published_at).isoformat()
+    return PageMeta(
+        title=headline,
+        description=description,
+        canonical=url,
+        kind="article",
+        site_name=newsletter.name,
+        locale=_locale(newsletter),
+        published=issue.published_at.isoformat(),
+        modified=modified,
+        authors=authors,
+        structured={
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": headline[:110],
+            "description": description,
+            "url": url,
+            "mainEntityOfPage": url,
+            "datePublished": issue.published_at.isoformat(),
+            "dateModified": modified,
+            "inLanguage": newsletter.language,
+            "articleSection": section,
+            "author": [{"@type": "Person", "name": name} for name in authors]
+            or [{"@type": "Organization", "name": newsletter.name}],
+            "publisher": {"@type": "Organization", "name": newsletter.name},
+            "isAccessibleForFree": True,
+        },
+    )
 
 
 def issue_meta(request, issue, context) -> PageMeta:
-    newsletter = issue.newsletter
-    url = absolute(request.path)
     first_story = context["stories"][0] if context["stories"] else None
     description = shorten(
         _text(context["intro"])
         or (first_story and " ".join(p.fragment.text for p in first_story["body"][:2]))
         or issue.title
     )
-    return PageMeta(
-        title=issue.title,
+    return _article_meta(
+        request,
+        issue,
+        headline=issue.title,
         description=description,
-        canonical=url,
-        kind="article",
-        site_name=newsletter.name,
-        locale=_locale(newsletter),
-        published=issue.published_at.isoformat(),
-        modified=max(issue.updated_at, issue.published_at).isoformat(),
-        structured=_article(
-            headline=issue.title,
-            description=description,
-            url=url,
-            issue=issue,
-            authors=(),
-            section=newsletter.name,
-        ),
+        modified=issue.updated_at,
+        section=issue.newsletter.name,
     )
 
 
 def story_meta(request, issue, story, context) -> PageMeta:
-    newsletter = issue.newsletter
-    url = absolute(request.path)
     body = context["stories"][0]["body"]
     paragraphs = [part.fragment.text for part in body if part.kind == "paragraph"]
-    description = shorten(" ".join(paragraphs[:2]) or story.headline)
-    authors = tuple(context["authors"])
-    return PageMeta(
-        title=story.headline,
-        description=description,
-        canonical=url,
-        kind="article",
-        site_name=newsletter.name,
-        locale=_locale(newsletter),
-        published=issue.published_at.isoformat(),
-        modified=max(story.updated_at, issue.published_at).isoformat(),
-        authors=authors,
-        structured=_article(
-            headline=story.headline,
-            description=description,
-            url=url,
-            issue=issue,
-            authors=authors,
-            section=f"{newsletter.name} #{issue.number}",
-        ),
+    return _article_meta(
+        request,
+        issue,
+        headline=story.headline,
+        description=shorten(" ".join(paragraphs[:2]) or story.headline),
+        modified=story.updated_at,
+        authors=tuple(context["authors"]),
+        section=f"{issue.newsletter.name} #{issue.number}",
     )

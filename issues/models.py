@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .slugs import OUT_STATES, slug_base, unique_slug
+
 
 class IssueStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -301,12 +303,21 @@ class Story(models.Model):
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or {"headline", "issue", "slug"} & set(update_fields):
-            from .slugs import story_slug_refresh
-
-            story_slug_refresh(self)
+            self._slug_refresh()
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "slug"}
         super().save(*args, **kwargs)
+
+    def _slug_refresh(self) -> None:
+        """The slug from the headline, unless the issue has gone out: then it is kept."""
+        gone_out = Issue.objects.filter(pk=self.issue_id, status__in=OUT_STATES)
+        if self.slug and self.issue_id and gone_out.exists():
+            return
+        taken = set()
+        if self.issue_id:
+            siblings = Story.objects.filter(issue_id=self.issue_id).exclude(pk=self.pk)
+            taken = set(siblings.values_list("slug", flat=True))
+        self.slug = unique_slug(slug_base(self.headline, fallback="story"), taken)
 
 
 class Block(models.Model):

@@ -23,21 +23,3 @@ def unique_slug(base: str, taken: set[str]) -> str:
         n += 1
         slug = f"{base[: MAX_LENGTH - len(str(n)) - 1]}-{n}"
     return slug
-
-
-def story_slug_refresh(story) -> None:
-    """Set ``story.slug`` from its headline unless its issue has gone out (then it is kept)."""
-    from .models import Issue, Story
-
-    out = Issue.objects.filter(pk=story.issue_id, status__in=OUT_STATES)
-    if story.slug and story.issue_id and out.exists():
-        return
-    base = slug_base(story.headline, fallback="story")
-    taken = set()
-    if story.issue_id:
-        taken = set(
-            Story.objects.filter(issue_id=story.issue_id)
-            .exclude(pk=story.pk)
-            .values_list("slug", flat=True)
-        )
-    story.slug = unique_slug(base, taken)

@@ -1,4 +1,4 @@
-"""The archive's read-only public JSON API under /api/v1/ (docs: /tmp/api-doc.md → docs/api.md).
+"""The archive's read-only public JSON API under /api/v1/ (docs/api.md).
 
 It shows exactly what the archive pages show, through the same doors
 (``archive.queries.published_issues`` / ``published_stories``): published issues and their

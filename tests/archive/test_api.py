@@ -4,7 +4,7 @@ import datetime as dt
 import json
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -37,14 +37,6 @@ UNPUBLISHED = {
     "sent without published_at": {"status": Issue.Status.SENT, "published_at": None},
     "sent, published_at in the future": {"status": Issue.Status.SENT, "published_at": "future"},
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    # Requests are counted in the cache: every test starts with none.
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
 
 
 @pytest.fixture(autouse=True)

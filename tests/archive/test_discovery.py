@@ -118,5 +118,12 @@ def test_authors_without_a_full_name_are_never_named(client, issue):
 def test_sign_up_and_preference_pages_keep_noindex(client, issue):
     page = client.get("/subscribe/").content.decode()
     assert '<meta name="robots" content="noindex">' in page
+    preferences = client.get("/preferences/not-a-valid-token/").content.decode()
+    assert '<meta name="robots" content="noindex">' in preferences
+    # The newsroom's pages: Django's admin asks robots to stay out of every one of them.
+    assert (
+        '<meta name="robots" content="NONE,NOARCHIVE">'
+        in client.get("/admin/login/").content.decode()
+    )
     for url in ("/", reverse("archive:index"), issue_url(issue)):
         assert 'name="robots"' not in client.get(url).content.decode()

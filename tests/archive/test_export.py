@@ -29,20 +29,9 @@ URL_ATTRIBUTES = {"href", "src", "action", "srcset", "poster", "formaction"}
 ISSUE_TITLE = "The Kremlin view on Putin-Trump talks"
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # Pages are cached under the archive's stamp; each test starts from none.
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
-
-
 @pytest.fixture
-def sample_issue(sample_path):
-    call_command("import_issue", str(sample_path), stdout=StringIO())
-    issues = Issue.objects.all()
-    issues.update(status=Issue.Status.SENT, published_at=timezone.now() - PAST)
-    issue = issues.select_related("newsletter").get()
+def sample_issue(sample_issue):
+    issue = sample_issue
     issue.newsletter.mirror_urls = MIRRORS
     issue.newsletter.save()
     return issue

@@ -3,7 +3,6 @@ font, image or frame, and no tracking pixel, on any public page, in any email, o
 copy a mirror serves. Links (``<a href>``) and form posts to other sites are navigation, and
 allowed: the reader chooses to follow them."""
 
-import datetime as dt
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from io import StringIO
@@ -14,10 +13,8 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core import mail
-from django.core.cache import caches
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
 from issues.models import Block, Issue
 from issues.rendering import issue_render, issue_render_html
@@ -150,19 +147,9 @@ def site_origins() -> set[str]:
     return {f"{base.scheme}://{base.netloc}"}
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
-
-
 @pytest.fixture
-def sample_issue(sample_path):
-    call_command("import_issue", str(sample_path), stdout=StringIO())
-    issues = Issue.objects.all()
-    issues.update(status=Issue.Status.SENT, published_at=timezone.now() - dt.timedelta(hours=1))
-    issue = issues.select_related("newsletter").get()
+def sample_issue(sample_issue):
+    issue = sample_issue
     issue.newsletter.mirror_urls = MIRRORS
     issue.newsletter.save()
     # A story links to another site, as stories do: navigation, not a resource.

@@ -3,47 +3,19 @@
 import datetime as dt
 import html
 import re
-from io import StringIO
 
 import pytest
-from django.core.cache import caches
-from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from issues.models import Issue
+from tests.archive.helpers import PAST, issue_url, published
 from tests.factories import BlockFactory, IssueFactory, NewsletterFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
 WORD = re.compile(r"\w+")
-PAST = dt.timedelta(hours=1)
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    # The sign-up limit counts in the cache: every test starts with none.
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
-
-
-def published(**fields):
-    fields = {"status": Issue.Status.SENT, "published_at": timezone.now() - PAST, **fields}
-    return IssueFactory(**fields)
-
-
-def issue_url(issue):
-    return reverse("archive:issue", args=[issue.newsletter.slug, issue.number])
-
-
-@pytest.fixture
-def sample_issue(sample_path):
-    call_command("import_issue", str(sample_path), stdout=StringIO())
-    issues = Issue.objects.all()
-    issues.update(status=Issue.Status.SENT, published_at=timezone.now() - PAST)
-    return issues.select_related("newsletter").get()
 
 
 def article_of(page: str) -> str:
@@ -181,7 +153,8 @@ def test_front_page_is_the_archive_with_a_newsroom_sign_in_link(client):
     page = response.content.decode()
     assert response.status_code == 200
     assert "On the front page" in page and f'href="{issue_url(issue)}"' in page
-    assert f'href="{reverse("admin:index")}">Newsroom sign-in</a>' in page
+    # (A mirror has no newsroom: the static export leaves the link out.)
+    assert re.search(rf'href="{reverse("admin:index")}"[^>]*>Newsroom sign-in</a>', page)
 
 
 def form_fields(page: str) -> tuple[str, dict]:
