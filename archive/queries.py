@@ -37,12 +37,6 @@ def with_content(stories: QuerySet) -> QuerySet:
     )
 
 
-def issues_with_stories(issues: QuerySet) -> QuerySet:
-    return issues.prefetch_related(
-        Prefetch("stories", queryset=with_content(Story.objects.order_by("position")))
-    )
-
-
 def newsletters() -> list[Newsletter]:
     return list(Newsletter.objects.order_by("name"))
 
