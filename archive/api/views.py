@@ -13,7 +13,7 @@ from issues.models import Newsletter, Story
 
 from ..queries import published_issues, published_stories, with_content
 from .filters import IssueFilter, StoryFilter
-from .pagination import IssuePagination, StoryPagination
+from .pagination import IssuePagination, StoryPagination, issue_sort_key, story_sort_key
 from .serializers import (
     FILTER_ERRORS_SCHEMA,
     ErrorSerializer,
@@ -78,7 +78,8 @@ class IssueViewSet(ReadOnlyModelViewSet):
         stories = Story.objects.order_by("position").only(
             "id", "issue_id", "position", "slug", "headline"
         )
-        return published_issues().prefetch_related(Prefetch("stories", queryset=stories))
+        issues = published_issues().annotate(sort_key=issue_sort_key())
+        return issues.prefetch_related(Prefetch("stories", queryset=stories))
 
 
 @_documented(
@@ -95,4 +96,6 @@ class StoryViewSet(ReadOnlyModelViewSet):
 
     def get_queryset(self):
         # Three queries a page: stories with issue and newsletter, their blocks, their authors.
-        return with_content(published_stories()).annotate(published_at=F("issue__published_at"))
+        return with_content(published_stories()).annotate(
+            published_at=F("issue__published_at"), sort_key=story_sort_key()
+        )
