@@ -3,8 +3,8 @@
 Every run renders the pages that list or summarise many issues (home, the issue lists, feeds,
 sitemap, search page and index): they are few. An issue's own pages (the issue and each story)
 are rendered again only when its fingerprint changed: its rows, its stories' and blocks' text,
-its authors' names, the frame every page shares, or the templates. Any file is written only
-when its bytes differ, so a file's mtime says when it last changed.
+its authors' names, the frame every page shares, or the release's code and templates. Any file
+is written only when its bytes differ, so a file's mtime says when it last changed.
 """
 
 import hashlib
@@ -17,12 +17,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models.functions import MD5
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import translation
 
 from issues.models import Block, Story
 
+from ..freshness import code_version
 from ..queries import newsletters, published_issues
 from ..views import ISSUES_PER_PAGE
 from .errors import ExportError
@@ -41,16 +41,6 @@ from .writing import MANIFEST, ExportDirectory, Manifest, digest
 
 # Bump when the exporter changes what it writes: every issue is then rendered again.
 EXPORT_FORMAT = 1
-# The templates of an issue's pages beyond the frame (the frame is in every fingerprint as the
-# rendered search page): a deploy that changes one renders every issue again.
-ISSUE_TEMPLATES = (
-    "archive/issue.html",
-    "archive/story.html",
-    "archive/_issue_body.html",
-    "archive/_story_body.html",
-    "archive/_meta.html",
-    "subscribers/_signup_form.html",
-)
 # GitHub Pages serves the files as they are, without running Jekyll over them.
 NO_JEKYLL = ".nojekyll"
 
@@ -229,7 +219,9 @@ def _fingerprints(issues, *, frame: str) -> dict[int, str]:
     common = {
         "format": EXPORT_FORMAT,
         "frame": frame,
-        "templates": [get_template(name).template.source for name in ISSUE_TEMPLATES],
+        # The release's templates, styles and code (archive.freshness): a deploy that changes
+        # how a page is made renders every issue again.
+        "code": code_version()[0],
         "settings": [settings.BELLCMS_BASE_URL, settings.STATIC_URL, settings.TIME_ZONE],
         "language": translation.get_language(),
     }
