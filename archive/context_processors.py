@@ -6,4 +6,4 @@ from .queries import newsletters
 
 
 def feeds(request):
-    return {"feed_newsletters": SimpleLazyObject(newsletters)}
+    return {"feed_newsletters": SimpleLazyObject(lambda: newsletters(request))}

@@ -37,8 +37,14 @@ def with_content(stories: QuerySet) -> QuerySet:
     )
 
 
-def newsletters() -> list[Newsletter]:
-    return list(Newsletter.objects.order_by("name"))
+def newsletters(request=None) -> list[Newsletter]:
+    """Every newsletter by name; read once a request when given one (the page's view and the
+    feed links of its head both ask)."""
+    if request is None:
+        return list(Newsletter.objects.order_by("name"))
+    if not hasattr(request, "_archive_newsletters"):
+        request._archive_newsletters = newsletters()
+    return request._archive_newsletters
 
 
 def public_name(user) -> str:

@@ -36,7 +36,7 @@ def home(request):
         "archive/home.html",
         {
             "latest": list(latest),
-            "newsletters": newsletters(),
+            "newsletters": newsletters(request),
             "canonical": absolute(reverse("home")),
         },
     )

@@ -89,7 +89,7 @@ def _hit(backend, document: StoryDocument, text: str) -> Hit:
 def search(request):
     """Published stories matching ``q`` (in ``newsletter``, a slug, when given)."""
     text = _query_text(request.GET.get("q", ""))
-    choices = newsletters()
+    choices = newsletters(request)
     newsletter = next((n for n in choices if n.slug == request.GET.get("newsletter")), None)
     context = {"query_text": text, "newsletters": choices, "newsletter": newsletter}
     if text:
