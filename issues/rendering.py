@@ -127,8 +127,9 @@ class BodyPart:
         return self.fragments[0]
 
 
-def _paragraphs(markdown: str) -> list[Fragment]:
-    # Intros and takeaways are typed in a textarea: a blank line starts a new paragraph.
+def paragraphs(markdown: str) -> list[Fragment]:
+    """An intro or a takeaway, typed in a textarea, as its paragraphs: a blank line starts a
+    new one. The email, the archive and its API split them alike."""
     chunks = (chunk.strip() for chunk in _PARAGRAPH_BREAK.split(markdown))
     return [Fragment.from_markdown(chunk) for chunk in chunks if chunk]
 
@@ -178,7 +179,7 @@ def _story_context(headline: str, blocks, takeaway: str, slug: str = "") -> dict
         "slug": slug,
         "headline_rule": _underline(headline, "-"),
         "body": _body(blocks),
-        "takeaway": _paragraphs(takeaway),
+        "takeaway": paragraphs(takeaway),
     }
 
 
@@ -192,7 +193,7 @@ def _issue_context(issue: Issue, stories: list[dict]) -> dict:
         "subject_rule": _underline(issue.subject, "="),
         "kicker": newsletter.kicker,
         "title": issue.title,
-        "intro": _paragraphs(issue.intro),
+        "intro": paragraphs(issue.intro),
         "takeaway_label": newsletter.takeaway_label,
         "stories": stories,
         # Where readers find the newsletter when its site is blocked: the foot of every email.

@@ -5,8 +5,6 @@ only by the full name the archive prints (``archive.queries.public_name``). Addr
 absolute and start with ``BELLCMS_BASE_URL``, as the archive's canonical links do.
 """
 
-import re
-
 from django.urls import reverse
 from django.utils.html import format_html_join
 from drf_spectacular.types import OpenApiTypes
@@ -14,14 +12,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from issues.models import Block, Issue, Newsletter, Story
-from issues.rendering import inline_html
+from issues.rendering import inline_html, paragraphs
 
 from ..queries import public_name
 from ..seo import absolute
-
-# Intros and takeaways are typed in a textarea: a blank line starts a new paragraph (as in
-# issues.rendering, which renders them the same way for the email and the archive).
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
 class MarkupSerializer(serializers.Serializer):
@@ -37,8 +31,7 @@ class ParagraphsField(serializers.Field):
         super().__init__(read_only=True, **kwargs)
 
     def to_representation(self, value: str) -> dict:
-        chunks = (chunk.strip() for chunk in _PARAGRAPH_BREAK.split(value))
-        html = format_html_join("", "<p>{}</p>", ((inline_html(c),) for c in chunks if c))
+        html = format_html_join("", "<p>{}</p>", ((p.html,) for p in paragraphs(value)))
         return {"markdown": value, "html": str(html)}
 
 
