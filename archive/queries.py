@@ -50,3 +50,9 @@ def newsletters(request=None) -> list[Newsletter]:
 def public_name(user) -> str:
     """A person as the public sees them: their full name, or nothing (never a login name)."""
     return user.get_full_name().strip()
+
+
+def story_authors(story) -> list[str]:
+    """The names a story is credited to in public: its authors who have a full name (their
+    prefetched ``authors``, see ``with_content``)."""
+    return [name for name in map(public_name, story.authors.all()) if name]

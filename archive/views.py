@@ -19,7 +19,7 @@ from issues.rendering import issue_render_context, story_preview_context
 from .filters import IssueFilter
 from .freshness import archive_page
 from .models import RetiredSlug
-from .queries import newsletters, public_name, published_issues, with_content
+from .queries import newsletters, published_issues, story_authors, with_content
 from .seo import absolute, issue_meta, story_meta
 
 LATEST_ON_HOME = 10
@@ -111,7 +111,7 @@ def story_detail(request, newsletter_slug: str, number: int, story_slug: str):
     context.update(
         {
             "story": story,
-            "authors": [name for name in map(public_name, story.authors.all()) if name],
+            "authors": story_authors(story),
             "issue_url": reverse("archive:issue", args=[newsletter_slug, number]),
             "previous": _neighbour(issue, stories, index - 1),
             "next": _neighbour(issue, stories, index + 1),

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from issues.models import Block, Issue, Newsletter, Story
 from issues.rendering import inline_html, paragraphs
 
-from ..queries import public_name
+from ..queries import story_authors
 from ..seo import absolute
 
 
@@ -173,4 +173,4 @@ class StorySerializer(serializers.ModelSerializer):
         return story_url(story)
 
     def get_authors(self, story: Story) -> list[str]:
-        return [name for name in map(public_name, story.authors.all()) if name]
+        return story_authors(story)
