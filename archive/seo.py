@@ -13,8 +13,20 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 DESCRIPTION_LENGTH = 200
-# The JSON-LD goes inside a <script>: these could end it or start markup.
-_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+# Inside <script>, "</script>" or "<!--" in a headline would end or change the script; U+2028
+# and U+2029 end a line in older JavaScript. Escaped, the JSON means the same.
+_SCRIPT_ESCAPES = {
+    ord("<"): "\\u003C",
+    ord(">"): "\\u003E",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def script_json(value, **dumps) -> str:
+    """``value`` as JSON that may stand inside a ``<script>`` element as it is."""
+    return json.dumps(value, ensure_ascii=False, **dumps).translate(_SCRIPT_ESCAPES)
 
 
 def absolute(path: str) -> str:
@@ -45,7 +57,7 @@ class PageMeta:
     def json_ld(self) -> SafeString:
         if not self.structured:
             return SafeString("")
-        payload = json.dumps(self.structured, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
+        payload = script_json(self.structured)
         return format_html('<script type="application/ld+json">{}</script>', SafeString(payload))
 
 

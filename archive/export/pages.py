@@ -2,7 +2,6 @@
 the copy says exactly what the site says; only the copy's search page and its index are its own.
 """
 
-import json
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -18,19 +17,11 @@ from issues.models import Block
 from issues.rendering import inline_text
 
 from ..queries import published_stories
+from ..seo import script_json
 from .errors import ExportError
 from .links import SEARCH_INDEX, file_of
 
 SEARCH_TEMPLATE = "archive/mirror_search.html"
-# Inside <script>, "</script>" or "<!--" in a headline would end or change the script; U+2028
-# and U+2029 end a line in older JavaScript. Escaped, the JSON means the same.
-_SCRIPT_ESCAPES = {
-    ord("<"): "\\u003C",
-    ord(">"): "\\u003E",
-    ord("&"): "\\u0026",
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
-}
 
 
 def _request(path: str, query: dict | None = None):
@@ -85,10 +76,10 @@ def search_index_render() -> bytes:
         .prefetch_related(Prefetch("blocks", queryset=Block.objects.order_by("position")))
     )
     entries = [_entry(story) for story in stories]
-    payload = json.dumps({"stories": entries}, ensure_ascii=False, separators=(",", ":"))
+    payload = script_json({"stories": entries}, separators=(",", ":"))
     return (
         "/* The archive's search index (manage.py export_static): one entry per published "
-        "story. */\nwindow.BELLCMS_SEARCH = " + payload.translate(_SCRIPT_ESCAPES) + ";\n"
+        "story. */\nwindow.BELLCMS_SEARCH = " + payload + ";\n"
     ).encode()
 
 
