@@ -11,12 +11,12 @@ A new release changes pages without touching the database: the code's own finger
 """
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache as once
 from functools import partial, wraps
 from hashlib import blake2b
-from threading import Lock
 from time import monotonic
 
 from django.conf import settings
@@ -78,7 +78,17 @@ def _row() -> ArchiveStamp:
     return row
 
 
+# Whether this thread has a change not yet stamped. Every change registers a callback, but the
+# first to run after a commit does the work: a transaction that saved twenty blocks moves the
+# stamp once. A rolled-back transaction leaves the flag up; the next commit moves the stamp
+# then, which is harmless.
+_pending = threading.local()
+
+
 def _bump() -> None:
+    if not getattr(_pending, "bump", False):
+        return
+    _pending.bump = False
     _row()
     ArchiveStamp.objects.filter(pk=1).update(number=F("number") + 1, changed_at=timezone.now())
     row = ArchiveStamp.objects.get(pk=1)
@@ -88,6 +98,7 @@ def _bump() -> None:
 
 def stamp_bump() -> None:
     """Mark everything the archive shows as changed, once the current transaction commits."""
+    _pending.bump = True
     transaction.on_commit(_bump)
 
 
@@ -127,7 +138,7 @@ class _RecentPages:
     def __init__(self, limit: int):
         self.limit, self.size = limit, 0
         self.pages: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
-        self.lock = Lock()
+        self.lock = threading.Lock()
 
     def get(self, key: str):
         with self.lock:

@@ -95,3 +95,14 @@ def test_a_404_is_never_cached_as_a_page(client):
     assert client.get("/archive/the-bell-weekly/1/").status_code == 404
     response = client.get("/archive/the-bell-weekly/1/")
     assert response.status_code == 404 and "ETag" not in response
+
+
+def test_many_changes_in_one_transaction_move_the_stamp_once(django_capture_on_commit_callbacks):
+    from archive.freshness import stamp_bump
+    from archive.models import ArchiveStamp
+
+    before = ArchiveStamp.objects.get(pk=1).number
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(20):
+            stamp_bump()
+    assert ArchiveStamp.objects.get(pk=1).number == before + 1
