@@ -148,13 +148,17 @@ class Newsletter(models.Model):
 
 class IssueQuerySet(models.QuerySet):
     def published(self):
-        """Issues readers may see: gone out (sending, sent or corrected) and published by now.
+        """Issues readers may see: gone out and published by now.
 
-        Retracted issues are left out: the archive shows no retraction notice yet, so a
-        retracted issue is simply not public.
+        A retracted issue stays: its address shows the retraction notes, never a 404.
         """
         return self.filter(
-            status__in=[IssueStatus.SENDING, IssueStatus.SENT, IssueStatus.CORRECTED],
+            status__in=[
+                IssueStatus.SENDING,
+                IssueStatus.SENT,
+                IssueStatus.CORRECTED,
+                IssueStatus.RETRACTED,
+            ],
             published_at__isnull=False,
             published_at__lte=timezone.now(),
         )
@@ -295,7 +299,10 @@ class Story(models.Model):
                 condition=Q(status__in=StoryStatus.values), name="story_status_valid"
             ),
         ]
-        permissions = [("approve_story", _("Can approve stories and return them to authors"))]
+        permissions = [
+            ("approve_story", _("Can approve stories and return them to authors")),
+            ("correct_story", _("Can correct and retract published stories")),
+        ]
 
     def __str__(self):
         return self.headline
@@ -428,6 +435,138 @@ class IssueEvent(WorkflowEvent):
     class Meta(WorkflowEvent.Meta):
         verbose_name = _("issue event")
         verbose_name_plural = _("issue events")
+
+
+class CorrectionKind(models.TextChoices):
+    CORRECTION = "correction", _("Correction")
+    CLARIFICATION = "clarification", _("Clarification")
+    EDITORS_NOTE = "editors_note", _("Editor's note")
+
+
+class Correction(models.Model):
+    """A public correction of a published story: added, never edited or deleted in the app.
+
+    Numbered per story. ``revision`` is the story's revision the correction relates to (the
+    one readers got); when the text was fixed in the same step, ``fixed_revision`` is the new
+    one, kept as a version in the story's history.
+    """
+
+    Kind = CorrectionKind
+
+    story = models.ForeignKey(
+        Story, verbose_name=_("story"), on_delete=models.PROTECT, related_name="corrections"
+    )
+    number = models.PositiveIntegerField(_("number"))
+    kind = models.CharField(_("kind"), max_length=20, choices=CorrectionKind.choices)
+    note = models.TextField(_("public note"), help_text=_("What was wrong, in readers' words."))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revision = models.PositiveIntegerField(_("relates to revision"))
+    fixed_revision = models.PositiveIntegerField(_("text fixed in revision"), null=True, blank=True)
+    created_at = models.DateTimeField(_("corrected on"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["story", "number"], name="correction_number_unique_per_story"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=CorrectionKind.values), name="correction_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="correction_note_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}: {self.story}"
+
+
+class WithdrawalKind(models.TextChoices):
+    RETRACTION = "retraction", _("Retraction")
+    TAKEDOWN = "takedown", _("Legal or safety takedown")
+
+
+class WithdrawalQuerySet(models.QuerySet):
+    def carried_out(self):
+        return self.filter(approved_at__isnull=False)
+
+    def open(self):
+        return self.filter(approved_at__isnull=True, cancelled_at__isnull=True)
+
+
+class Withdrawal(models.Model):
+    """A story taken back: requested by one editor, carried out by another.
+
+    A retraction shows its public note where the story's body was; a takedown shows only a
+    fixed line, and its note stays inside the newsroom. The story's text stays in its version
+    history for editors.
+    """
+
+    Kind = WithdrawalKind
+
+    story = models.ForeignKey(
+        Story, verbose_name=_("story"), on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=WithdrawalKind.choices)
+    note = models.TextField(
+        _("note"),
+        help_text=_(
+            "A retraction's public editor's note; a takedown's reason, which is never shown."
+        ),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("carried out"), null=True, blank=True, db_index=True)
+    cancelled_at = models.DateTimeField(_("request withdrawn"), null=True, blank=True)
+
+    objects = WithdrawalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("retraction or takedown")
+        verbose_name_plural = _("retractions and takedowns")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=WithdrawalKind.values), name="withdrawal_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="withdrawal_note_not_empty"),
+            # The two-editor rule, held by the database too.
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("requested_by")),
+                name="withdrawal_approved_by_another_editor",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True) | Q(approved_by__isnull=False),
+                name="withdrawal_carried_out_has_approver",
+            ),
+            models.UniqueConstraint(
+                fields=["story", "kind"],
+                condition=Q(approved_at__isnull=True, cancelled_at__isnull=True),
+                name="withdrawal_one_open_request_per_story_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.story}"
 
 
 class StoryDraft(models.Model):

@@ -17,38 +17,18 @@ from django.utils.translation import gettext_lazy
 
 from .access import issue_is_locked, story_is_authored_by, user_is_editor
 from .admin_log import admin_log
+
+# The record of published stories has its own module; the public API names them here too.
+from .corrections import story_correct, story_retract, story_takedown  # noqa: F401
 from .models import Issue, IssueEvent, Story, StoryEvent, StoryStatus
 from .signals import issue_published, story_review_checks
+from .steps import WorkflowError
+from .steps import capitalised as _capitalised
+from .steps import issue_locked as _issue_locked
+from .steps import quoted as _quoted
+from .steps import story_locked as _story_locked
 from .tasks import notify_story_event
 from .workflow import ISSUE_TRANSITIONS, STORY_TRANSITIONS, Transition
-
-
-class WorkflowError(Exception):
-    """A step refused. The message is written for the person who asked for it."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-def _story_locked(story: Story) -> Story:
-    # of=("self",): the default ordering joins issue and newsletter, which must not be locked.
-    return (
-        Story.objects.select_for_update(of=("self",))
-        .select_related("issue")
-        .order_by()
-        .get(pk=story.pk)
-    )
-
-
-def _issue_locked(issue: Issue) -> Issue:
-    return (
-        Issue.objects.select_for_update(of=("self",))
-        .select_related("newsletter")
-        .order_by()
-        .get(pk=issue.pk)
-    )
 
 
 def _check_permission(transition: Transition, acting_user, what: str) -> None:
@@ -84,14 +64,6 @@ def _verb(transition: Transition) -> str:
 
 def _past(transition: Transition) -> str:
     return _STEP_WORDS.get(transition.name, (None, transition.name))[1]
-
-
-def _quoted(text: str) -> str:
-    return f"“{text}”"
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _check_revision(current, revision: int | None, transition: Transition, what: str) -> None:

@@ -4,7 +4,8 @@ Stories: draft → submitted → approved, and back to ``returned`` with a comme
 approved story sends it back to submitted: approval belongs to a revision, not to a story.
 
 Issues: draft → approved → scheduled → sending → sent; scheduled → approved (unschedule);
-approved → draft when anything in it changes.
+approved → draft when anything in it changes; sent → corrected once a story in it is corrected
+or retracted, → retracted once every story in it is.
 
 Only ``issues.services`` changes a status, and only along these transitions. A transition with
 no permission is taken by the system (an edit, the scheduler), never asked for by a person.
@@ -116,7 +117,46 @@ ISSUE_TRANSITIONS = _transitions(
         _("Sent to every subscriber"),
         _("Sent to every subscriber"),
     ),
+    Transition(
+        "correct",
+        frozenset({IssueStatus.SENDING, IssueStatus.SENT, IssueStatus.CORRECTED}),
+        IssueStatus.CORRECTED,
+        None,
+        _("Corrected"),
+        _("A story in it corrected or retracted"),
+    ),
+    Transition(
+        "retract",
+        frozenset({IssueStatus.SENDING, IssueStatus.SENT, IssueStatus.CORRECTED}),
+        IssueStatus.RETRACTED,
+        None,
+        _("Retracted"),
+        _("Every story in it retracted"),
+    ),
 )
+
+# Steps on the record of a published story (``issues.corrections``): the story's status stays
+# as it was; the step is its event row, and what readers see changes with it.
+_ON_THE_RECORD = frozenset(
+    {IssueStatus.SENDING, IssueStatus.SENT, IssueStatus.CORRECTED, IssueStatus.RETRACTED}
+)
+
+
+def _record_step(name: str, done) -> Transition:
+    return Transition(name, _ON_THE_RECORD, "", "issues.correct_story", done, done)
+
+
+STORY_RECORD_STEPS = {
+    step.name: step
+    for step in (
+        _record_step("correct", _("Corrected")),
+        _record_step("retract_request", _("Retraction requested")),
+        _record_step("retract", _("Retracted")),
+        _record_step("takedown_request", _("Takedown requested")),
+        _record_step("takedown", _("Taken down")),
+        _record_step("withdrawal_cancel", _("Retraction or takedown request withdrawn")),
+    )
+}
 
 # Steps in the log that are not transitions: an editor controlling a sending (the status
 # stays "sending"; subscribers.dispatch takes them).
@@ -127,6 +167,7 @@ OTHER_STEPS = {
     "pause_sending": _("Sending paused"),
     "resume_sending": _("Sending resumed"),
     "cancel_sending": _("Sending cancelled"),
+    **{name: step.done for name, step in STORY_RECORD_STEPS.items()},
 }
 
 # Once an issue is on its way out, its text is a record: corrections, not edits.

@@ -71,7 +71,7 @@ def newsroom_groups(db):
     groups = importlib.import_module("issues.migrations.0002_newsroom_groups")
     editors = importlib.import_module("issues.migrations.0004_editors_approve_and_schedule")
     grants = {**groups.GROUP_PERMISSIONS}
-    grants["Editors"] = [*grants["Editors"], *editors.EDITOR_PERMISSIONS]
+    grants["Editors"] = [*grants["Editors"], *editors.EDITOR_PERMISSIONS, "correct_story"]
     for name, codenames in grants.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(

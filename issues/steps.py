@@ -1,0 +1,41 @@
+"""What every service that takes a step shares: the refusal it raises and the row locks."""
+
+from .models import Issue, Story
+
+
+class WorkflowError(Exception):
+    """A step refused. The message is written for the person who asked for it."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def story_locked(story: Story) -> Story:
+    """The story's row, locked for the rest of the transaction."""
+    # of=("self",): the default ordering joins issue and newsletter, which must not be locked.
+    return (
+        Story.objects.select_for_update(of=("self",))
+        .select_related("issue")
+        .order_by()
+        .get(pk=story.pk)
+    )
+
+
+def issue_locked(issue: Issue) -> Issue:
+    """The issue's row, locked for the rest of the transaction."""
+    return (
+        Issue.objects.select_for_update(of=("self",))
+        .select_related("newsletter")
+        .order_by()
+        .get(pk=issue.pk)
+    )
+
+
+def quoted(text: str) -> str:
+    return f"“{text}”"
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
