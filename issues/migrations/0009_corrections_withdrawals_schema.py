@@ -7,55 +7,217 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('issues', '0008_archive_language_mirrors_story_slugs'),
+        ("issues", "0008_archive_language_mirrors_story_slugs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='story',
-            options={'ordering': ['issue', 'position', 'pk'], 'permissions': [('approve_story', 'Can approve stories and return them to authors'), ('correct_story', 'Can correct and retract published stories')], 'verbose_name': 'story', 'verbose_name_plural': 'stories'},
-        ),
-        migrations.CreateModel(
-            name='Correction',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='number')),
-                ('kind', models.CharField(choices=[('correction', 'Correction'), ('clarification', 'Clarification'), ('editors_note', "Editor's note")], max_length=20, verbose_name='kind')),
-                ('note', models.TextField(help_text="What was wrong, in readers' words.", verbose_name='public note')),
-                ('revision', models.PositiveIntegerField(verbose_name='relates to revision')),
-                ('fixed_revision', models.PositiveIntegerField(blank=True, null=True, verbose_name='text fixed in revision')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='corrected on')),
-                ('approved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='approved by')),
-                ('story', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='issues.story', verbose_name='story')),
-            ],
+            name="story",
             options={
-                'verbose_name': 'correction',
-                'verbose_name_plural': 'corrections',
-                'ordering': ['-created_at', '-pk'],
-                'constraints': [models.UniqueConstraint(fields=('story', 'number'), name='correction_number_unique_per_story'), models.CheckConstraint(condition=models.Q(('kind__in', ['correction', 'clarification', 'editors_note'])), name='correction_kind_valid'), models.CheckConstraint(condition=models.Q(('note', ''), _negated=True), name='correction_note_not_empty')],
+                "ordering": ["issue", "position", "pk"],
+                "permissions": [
+                    ("approve_story", "Can approve stories and return them to authors"),
+                    ("correct_story", "Can correct and retract published stories"),
+                ],
+                "verbose_name": "story",
+                "verbose_name_plural": "stories",
             },
         ),
         migrations.CreateModel(
-            name='Withdrawal',
+            name="Correction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('retraction', 'Retraction'), ('takedown', 'Legal or safety takedown')], max_length=20, verbose_name='kind')),
-                ('note', models.TextField(help_text="A retraction's public editor's note; a takedown's reason, which is never shown.", verbose_name='note')),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='requested')),
-                ('approved_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='carried out')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='request withdrawn')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='approved by')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
-                ('story', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='withdrawals', to='issues.story', verbose_name='story')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("correction", "Correction"),
+                            ("clarification", "Clarification"),
+                            ("editors_note", "Editor's note"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "note",
+                    models.TextField(
+                        help_text="What was wrong, in readers' words.", verbose_name="public note"
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField(verbose_name="relates to revision")),
+                (
+                    "fixed_revision",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="text fixed in revision"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        verbose_name="corrected on",
+                    ),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="approved by",
+                    ),
+                ),
+                (
+                    "story",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="issues.story",
+                        verbose_name="story",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'retraction or takedown',
-                'verbose_name_plural': 'retractions and takedowns',
-                'ordering': ['-requested_at', '-pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['retraction', 'takedown'])), name='withdrawal_kind_valid'), models.CheckConstraint(condition=models.Q(('note', ''), _negated=True), name='withdrawal_note_not_empty'), models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('approved_by', models.F('requested_by')), _negated=True), _connector='OR'), name='withdrawal_approved_by_another_editor'), models.CheckConstraint(condition=models.Q(('approved_at__isnull', True), ('approved_by__isnull', False), _connector='OR'), name='withdrawal_carried_out_has_approver'), models.UniqueConstraint(condition=models.Q(('approved_at__isnull', True), ('cancelled_at__isnull', True)), fields=('story', 'kind'), name='withdrawal_one_open_request_per_story_kind')],
+                "verbose_name": "correction",
+                "verbose_name_plural": "corrections",
+                "ordering": ["-created_at", "-pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("story", "number"), name="correction_number_unique_per_story"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("kind__in", ["correction", "clarification", "editors_note"])
+                        ),
+                        name="correction_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("note", ""), _negated=True),
+                        name="correction_note_not_empty",
+                    ),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="Withdrawal",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("retraction", "Retraction"),
+                            ("takedown", "Legal or safety takedown"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "note",
+                    models.TextField(
+                        help_text="A retraction's public editor's note; a takedown's reason, which is never shown.",
+                        verbose_name="note",
+                    ),
+                ),
+                (
+                    "requested_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="requested"
+                    ),
+                ),
+                (
+                    "approved_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="carried out"
+                    ),
+                ),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="request withdrawn"),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="approved by",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                (
+                    "story",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="withdrawals",
+                        to="issues.story",
+                        verbose_name="story",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "retraction or takedown",
+                "verbose_name_plural": "retractions and takedowns",
+                "ordering": ["-requested_at", "-pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["retraction", "takedown"])),
+                        name="withdrawal_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("note", ""), _negated=True),
+                        name="withdrawal_note_not_empty",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("approved_by__isnull", True),
+                            models.Q(("approved_by", models.F("requested_by")), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="withdrawal_approved_by_another_editor",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("approved_at__isnull", True),
+                            ("approved_by__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="withdrawal_carried_out_has_approver",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("approved_at__isnull", True), ("cancelled_at__isnull", True)
+                        ),
+                        fields=("story", "kind"),
+                        name="withdrawal_one_open_request_per_story_kind",
+                    ),
+                ],
             },
         ),
     ]
