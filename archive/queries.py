@@ -8,7 +8,7 @@ doors, so pages, feeds, the sitemap, search and the API share one embargo rule
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
-from issues.models import Block, Issue, Newsletter, Story
+from issues.models import Block, Issue, Newsletter, Story, story_record_prefetches
 
 
 def published_issues() -> QuerySet:
@@ -21,6 +21,13 @@ def published_stories() -> QuerySet:
     )
 
 
+def standing_stories() -> QuerySet:
+    """Published stories not withdrawn: what search and the mirror's search index hold. A
+    withdrawn story keeps its address, with its note (``published_stories``), but its words
+    are found nowhere any more."""
+    return published_stories().exclude(withdrawals__approved_at__isnull=False)
+
+
 def public_authors() -> QuerySet:
     """People credited on a published story, by name: the only people the archive names."""
     people = get_user_model().objects.filter(stories__in=published_stories())
@@ -30,10 +37,12 @@ def public_authors() -> QuerySet:
 
 
 def with_content(stories: QuerySet) -> QuerySet:
-    """Stories with their blocks in order and their authors: two queries more, in all."""
+    """Stories with their blocks in order, their authors and their public record
+    (corrections, withdrawals): four queries more, in all."""
     return stories.prefetch_related(
         Prefetch("blocks", queryset=Block.objects.order_by("position")),
         Prefetch("authors", queryset=get_user_model().objects.order_by("last_name", "pk")),
+        *story_record_prefetches(),
     )
 
 

@@ -123,13 +123,15 @@ def issue_meta(request, issue, context) -> PageMeta:
 
 
 def story_meta(request, issue, story, context) -> PageMeta:
-    body = context["stories"][0]["body"]
-    paragraphs = [part.fragment.text for part in body if part.kind == "paragraph"]
+    shown = context["stories"][0]
+    paragraphs = [part.fragment.text for part in shown["body"] if part.kind == "paragraph"]
+    if shown["withdrawn"]:
+        paragraphs = [fragment.text for fragment in shown["withdrawn"]["note"]]
     return _article_meta(
         request,
         issue,
-        headline=story.headline,
-        description=shorten(" ".join(paragraphs[:2]) or story.headline),
+        headline=shown["headline"],
+        description=shorten(" ".join(paragraphs[:2]) or shown["headline"]),
         modified=story.updated_at,
         authors=tuple(context["authors"]),
         section=f"{issue.newsletter.name} #{issue.number}",

@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from issues.models import Newsletter
-from issues.rendering import issue_render_context, story_preview_context
+from issues.rendering import (
+    issue_render_context,
+    story_preview_context,
+    story_public_headline,
+    story_record_apply,
+)
 
 from .filters import IssueFilter
 from .freshness import archive_page
@@ -83,7 +88,6 @@ def _published_issue(newsletter_slug: str, number: int):
 @archive_page(reads=())
 def issue_detail(request, newsletter_slug: str, number: int):
     """One published issue as a web page, built from the same context as its email."""
-    # Retracted issues are 404 for now, like unpublished ones (see IssueQuerySet.published).
     issue = _published_issue(newsletter_slug, number)
     context = issue_render_context(issue=issue)
     context["meta"] = issue_meta(request, issue, context)
@@ -108,6 +112,7 @@ def story_detail(request, newsletter_slug: str, number: int, story_slug: str):
     context = story_preview_context(
         issue=issue, headline=story.headline, blocks=story.blocks.all(), takeaway=story.takeaway
     )
+    story_record_apply(context["stories"][0], story)
     context.update(
         {
             "story": story,
@@ -127,7 +132,7 @@ def _neighbour(issue, stories, index):
         return None
     story = stories[index]
     url = reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
-    return {"headline": story.headline, "url": url}
+    return {"headline": story_public_headline(story), "url": url}
 
 
 @require_safe

@@ -164,10 +164,24 @@ class IssueQuerySet(models.QuerySet):
         )
 
     def with_stories(self):
+        """With stories, their blocks and their public record (corrections, withdrawals)."""
         return self.prefetch_related(
             models.Prefetch("stories", queryset=Story.objects.order_by("position")),
             models.Prefetch("stories__blocks", queryset=Block.objects.order_by("position")),
+            *story_record_prefetches("stories__"),
         )
+
+
+def story_record_prefetches(prefix: str = "") -> list[models.Prefetch]:
+    """What readers are told about stories since they went out: their corrections, newest
+    first, and the withdrawals carried out (``Correction`` and ``Withdrawal`` are below)."""
+    return [
+        models.Prefetch(f"{prefix}corrections", queryset=Correction.objects.order_by("-number")),
+        models.Prefetch(
+            f"{prefix}withdrawals",
+            queryset=Withdrawal.objects.carried_out().order_by("approved_at"),
+        ),
+    ]
 
 
 class Issue(models.Model):

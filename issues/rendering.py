@@ -22,10 +22,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _lazy
 from markdown_it import MarkdownIt
 
 from .markup import ALLOWED_URL_SCHEMES
-from .models import Block, Issue
+from .models import Block, Issue, Withdrawal
 
 TEXT_TEMPLATE = "emails/issue.txt"
 HTML_TEMPLATE = "emails/issue.html"
@@ -160,10 +161,57 @@ def issue_render_context(*, issue: Issue) -> dict:
     """
     issue = Issue.objects.with_stories().select_related("newsletter").get(pk=issue.pk)
     stories = [
-        _story_context(story.headline, story.blocks.all(), story.takeaway, slug=story.slug)
+        story_record_apply(
+            _story_context(story.headline, story.blocks.all(), story.takeaway, slug=story.slug),
+            story,
+        )
         for story in issue.stories.all()
     ]
     return _issue_context(issue, stories)
+
+
+# Where a taken-down story was, readers see this line and nothing else: not its headline, not
+# why (the reason may itself be what must not be published).
+TAKEDOWN_LINE = _lazy("This story has been removed for legal or safety reasons.")
+
+
+def story_taken_down(story) -> bool:
+    """Whether ``story`` (its withdrawals prefetched) is taken down: its headline is not shown."""
+    return any(w.kind == Withdrawal.Kind.TAKEDOWN for w in story.withdrawals.all())
+
+
+def story_public_headline(story) -> str:
+    """The headline readers see: a taken-down story's is replaced by a fixed one."""
+    return str(_lazy("Removed story")) if story_taken_down(story) else story.headline
+
+
+def story_record_apply(context: dict, story) -> dict:
+    """Add to a story's ``context`` what readers are told about it since it went out (its
+    ``corrections`` and ``withdrawn``: the withdrawal carried out, if any), from ``story``'s
+    prefetched record (``story_record_prefetches``). A withdrawn story loses its body and
+    takeaway; a taken-down one its headline too."""
+    withdrawals = list(story.withdrawals.all())
+    withdrawn = next((w for w in withdrawals if w.kind == Withdrawal.Kind.TAKEDOWN), None)
+    withdrawn = withdrawn or (withdrawals[0] if withdrawals else None)
+    context["corrections"] = list(story.corrections.all())
+    context["withdrawn"] = None
+    if withdrawn is not None:
+        takedown = withdrawn.kind == Withdrawal.Kind.TAKEDOWN
+        context.update(
+            body=[],
+            takeaway=[],
+            corrections=[],
+            withdrawn={
+                "kind": withdrawn.kind,
+                "label": withdrawn.get_kind_display(),
+                "at": withdrawn.approved_at,
+                "note": paragraphs(str(TAKEDOWN_LINE) if takedown else withdrawn.note),
+            },
+        )
+        if takedown:
+            context["headline"] = story_public_headline(story)
+            context["headline_rule"] = _underline(context["headline"], "-")
+    return context
 
 
 def story_preview_context(*, issue: Issue, headline: str, blocks, takeaway: str) -> dict:

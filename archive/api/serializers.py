@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from issues.models import Block, Issue, Newsletter, Story
-from issues.rendering import inline_html, paragraphs
+from issues.rendering import inline_html, paragraphs, story_public_headline, story_record_apply
 
 from ..queries import story_authors
 from ..seo import absolute
@@ -151,6 +151,19 @@ class BlockSerializer(serializers.ModelSerializer):
         return str(inline_html(block.text))
 
 
+class CorrectionSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="Numbered per story, from 1.")
+    kind = serializers.ChoiceField(choices=["correction", "clarification", "editors_note"])
+    note = serializers.CharField(help_text="The public note.")
+    date = serializers.DateTimeField()
+
+
+class NoticeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["retraction", "takedown"])
+    date = serializers.DateTimeField(help_text="When it was carried out.")
+    text = serializers.CharField(help_text="The editor's note, or a takedown's fixed line.")
+
+
 class StorySerializer(serializers.ModelSerializer):
     """A story of a published issue, whole: body, takeaway and authors."""
 
@@ -163,10 +176,36 @@ class StorySerializer(serializers.ModelSerializer):
     blocks = BlockSerializer(many=True, read_only=True, help_text="The body, in order.")
     takeaway = ParagraphsField(help_text="Closes the story under the newsletter's label.")
 
+    corrections = serializers.SerializerMethodField(
+        help_text="Its corrections, clarifications and editor's notes, newest first."
+    )
+    notice = serializers.SerializerMethodField(
+        help_text="Set once the story is retracted or taken down: then its body is empty."
+    )
+
     class Meta:
         model = Story
-        fields = ["id", "slug", "headline", "url", "issue", "authors", "blocks", "takeaway"]
+        fields = [
+            "id",
+            "slug",
+            "headline",
+            "url",
+            "issue",
+            "authors",
+            "blocks",
+            "takeaway",
+            "corrections",
+            "notice",
+        ]
         read_only_fields = fields
+
+    def to_representation(self, story: Story) -> dict:
+        data = super().to_representation(story)
+        if data["notice"] is not None:
+            # Withdrawn: the notice stands where the words were; they are not public any more.
+            empty = {"markdown": "", "html": ""}
+            data.update(headline=story_public_headline(story), blocks=[], takeaway=empty)
+        return data
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, story: Story) -> str:
@@ -174,3 +213,26 @@ class StorySerializer(serializers.ModelSerializer):
 
     def get_authors(self, story: Story) -> list[str]:
         return story_authors(story)
+
+    @extend_schema_field(CorrectionSerializer(many=True))
+    def get_corrections(self, story: Story) -> list[dict]:
+        return [
+            {
+                "number": correction.number,
+                "kind": correction.kind,
+                "note": correction.note,
+                "date": serializers.DateTimeField().to_representation(correction.created_at),
+            }
+            for correction in story_record_apply({}, story)["corrections"]
+        ]
+
+    @extend_schema_field(NoticeSerializer(allow_null=True))
+    def get_notice(self, story: Story) -> dict | None:
+        withdrawn = story_record_apply({}, story)["withdrawn"]
+        if withdrawn is None:
+            return None
+        return {
+            "kind": withdrawn["kind"],
+            "date": serializers.DateTimeField().to_representation(withdrawn["at"]),
+            "text": "\n\n".join(fragment.text for fragment in withdrawn["note"]),
+        }

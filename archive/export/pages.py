@@ -16,7 +16,7 @@ from django.utils import dateformat, timezone
 from issues.models import Block
 from issues.rendering import inline_text
 
-from ..queries import published_stories
+from ..queries import standing_stories
 from ..seo import script_json
 from .errors import ExportError
 from .links import SEARCH_INDEX, file_of
@@ -70,7 +70,7 @@ def search_index_render() -> bytes:
     """Every published story, newest issue first, as a script setting ``BELLCMS_SEARCH``: a
     script, because a page opened from ``file://`` may not fetch() a file next to it."""
     stories = (
-        published_stories()
+        standing_stories()
         .exclude(slug="")
         .order_by("-issue__published_at", "-issue__number", "issue__newsletter__name", "position")
         .prefetch_related(Prefetch("blocks", queryset=Block.objects.order_by("position")))

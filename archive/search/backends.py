@@ -4,7 +4,7 @@ stored vectors, and on SQLite (``make run``) a plain word match over the stored 
 Both answer the same two questions: which published stories match, best first (``matches``:
 a QuerySet of ``StoryDocument``, to paginate), and what to show of each one found
 (``highlight``: its headline and a snippet, as safe HTML). The embargo is applied here, on
-every search, through ``archive.queries.published_stories``.
+every search, through ``archive.queries.standing_stories``.
 """
 
 import re
@@ -17,7 +17,7 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, TextField, Valu
 from django.db.models.functions import Concat
 from django.utils.safestring import SafeString
 
-from ..queries import published_stories
+from ..queries import standing_stories
 from .indexing import CONFIGS, MARK_END, MARK_START, as_words
 from .models import StoryDocument
 from .snippets import excerpt_marked, marked_html
@@ -30,7 +30,7 @@ _MARKS = {"start_sel": MARK_START, "stop_sel": MARK_END}
 
 
 def _published(newsletter) -> QuerySet:
-    documents = StoryDocument.objects.filter(story__in=published_stories())
+    documents = StoryDocument.objects.filter(story__in=standing_stories())
     if newsletter is not None:
         documents = documents.filter(story__issue__newsletter=newsletter)
     return documents.select_related("story__issue__newsletter")

@@ -33,7 +33,6 @@ UNPUBLISHED = {
         "status": Issue.Status.SCHEDULED,
         "publish_at": "past",
     },
-    "retracted": {"status": Issue.Status.RETRACTED, "published_at": "past"},
     "sent without published_at": {"status": Issue.Status.SENT, "published_at": None},
     "sent, published_at in the future": {"status": Issue.Status.SENT, "published_at": "future"},
 }
@@ -241,6 +240,8 @@ def test_api_story_is_whole_with_named_authors_only(client):
             {"kind": "bullet", "text": "Second **point**", "html": "Second <strong>point</strong>"},
         ],
         "takeaway": {"markdown": "It *matters*.", "html": "<p>It <em>matters</em>.</p>"},
+        "corrections": [],
+        "notice": None,
     }
     assert client.get(body["url"].removeprefix(BASE_URL)).status_code == 200
 
@@ -580,20 +581,21 @@ def test_api_lists_cost_a_fixed_number_of_queries(client, django_assert_max_num_
     issues = [_issue_with_content(newsletter, number, author) for number in range(1, count + 1)]
     with django_assert_max_num_queries(2):
         assert len(results(client, ISSUES)) == count
-    with django_assert_max_num_queries(3):
+    # Stories: with their blocks, authors, corrections and withdrawals.
+    with django_assert_max_num_queries(5):
         assert len(results(client, STORIES)) == 3 * count
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         assert len(results(client, STORIES, {"newsletter": newsletter.slug, "q": "Story"})) == (
             3 * count
         )
-    with django_assert_max_num_queries(4):  # + the author's check
+    with django_assert_max_num_queries(6):  # + the author's check
         assert len(results(client, STORIES, {"author": author.pk})) == 3 * count
     with django_assert_max_num_queries(1):
         assert len(get_json(client, NEWSLETTERS)) == 1
     with django_assert_max_num_queries(2):
         get_json(client, api("issue-detail", issues[0].pk))
     story = issues[0].stories.first()
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         get_json(client, api("story-detail", story.pk))
 
 

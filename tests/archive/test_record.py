@@ -1,0 +1,133 @@
+"""Corrections and retractions in the archive: shown at the same addresses, never silent."""
+
+import functools
+
+import pytest
+from django.urls import reverse
+
+from issues.models import Issue
+from issues.services import story_correct, story_retract, story_takedown
+from tests.factories import UserFactory
+
+from .helpers import issue_url, published, story_in, story_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    return functools.partial(django_capture_on_commit_callbacks, execute=True)
+
+
+@pytest.fixture
+def second_editor(newsroom_groups):
+    return UserFactory(username="second-editor", groups=["Editors"])
+
+
+@pytest.fixture
+def issue(committed):
+    with committed():
+        issue = published()
+        story_in(issue, "Talks in Alaska", "The talks were held on Tuesday.")
+        story_in(issue, "Oil prices", "Brent fell below sixty dollars.")
+    return issue
+
+
+def page(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def test_a_correction_shows_at_the_top_of_the_story_and_marks_it_in_the_issue(
+    client, committed, editor, issue
+):
+    story = issue.stories.get(position=1)
+    before = page(client, story_url(story))
+    with committed():
+        story_correct(
+            story=story, note="The talks were on Wednesday.", kind="correction", acting_user=editor
+        )
+
+    html = page(client, story_url(story)).split("<main", 1)[1]
+    assert html not in before
+    notice = html.index("The talks were on Wednesday.")
+    assert "Corrected on" in html
+    assert notice < html.index("The talks were held on Tuesday."), "at the top of the story"
+    issue_page = page(client, issue_url(issue))
+    assert "Corrected on" in issue_page
+    assert "The talks were on Wednesday." in issue_page
+    story = client.get(reverse("api:story-detail", args=[story.pk])).json()
+    assert [(c["number"], c["note"]) for c in story["corrections"]] == [
+        (1, "The talks were on Wednesday.")
+    ]
+
+
+def test_a_retraction_changes_nothing_until_a_second_editor_then_shows_the_note(
+    client, committed, editor, second_editor, issue
+):
+    story = issue.stories.get(position=1)
+    url = story_url(story)
+    with committed():
+        story_retract(story=story, note="We could not verify the account.", acting_user=editor)
+    assert "The talks were held on Tuesday." in page(client, url)
+    assert "could not verify" not in page(client, url)
+    assert url in page(client, reverse("search:search") + "?q=talks+Tuesday")
+
+    with committed():
+        story_retract(story=story, note="Agreed after review.", acting_user=second_editor)
+
+    html = page(client, url)
+    assert "Retraction on" in html
+    assert "We could not verify the account." in html
+    assert "The talks were held on Tuesday." not in html, "the body is gone"
+    assert "Agreed after review." not in html, "the approver's words stay in the newsroom"
+    assert '<meta name="robots" content="noindex">' in html
+    issue_page = page(client, issue_url(issue))
+    assert "We could not verify the account." in issue_page
+    assert "The talks were held on Tuesday." not in issue_page
+    assert "Brent fell below sixty dollars." in issue_page, "the other story stands"
+    found = page(client, reverse("search:search") + "?q=talks+Tuesday")
+    assert url not in found, "it leaves search"
+    api = client.get(reverse("api:story-detail", args=[story.pk])).json()
+    assert api["blocks"] == [] and api["notice"]["kind"] == "retraction"
+    assert api["notice"]["text"] == "We could not verify the account."
+    feed = page(client, reverse("archive:rss", args=[issue.newsletter.slug]))
+    assert "The talks were held on Tuesday." not in feed
+    assert "We could not verify the account." in feed
+
+
+def test_an_issue_with_every_story_retracted_shows_as_retracted_not_404(
+    client, committed, editor, second_editor, issue
+):
+    with committed():
+        for story in issue.stories.all():
+            story_retract(story=story, note=f"{story.headline}: fabricated.", acting_user=editor)
+            story_retract(story=story, note="Agreed.", acting_user=second_editor)
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.RETRACTED
+
+    html = page(client, issue_url(issue))
+    assert "This issue has been retracted." in html
+    assert "Talks in Alaska: fabricated." in html and "Oil prices: fabricated." in html
+
+
+def test_a_takedown_shows_a_fixed_line_and_neither_the_headline_nor_the_reason(
+    client, committed, editor, second_editor, issue
+):
+    story = issue.stories.get(position=1)
+    with committed():
+        story_takedown(story=story, note="Court order 12/34 names a witness.", acting_user=editor)
+        story_takedown(story=story, note="Confirmed.", acting_user=second_editor)
+
+    for url in (
+        story_url(story),
+        issue_url(issue),
+        issue.stories.get(position=2) and story_url(issue.stories.get(position=2)),
+    ):
+        html = page(client, url)
+        assert "Talks in Alaska" not in html, url
+        assert "Court order" not in html, url
+    html = page(client, story_url(story))
+    assert "removed for legal or safety reasons" in html
+    assert "The talks were held on Tuesday." not in html
