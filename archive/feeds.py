@@ -11,12 +11,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.translation import gettext as _
 
 from issues.models import Newsletter
 from issues.rendering import issue_render_context
 
 from .freshness import archive_page
 from .queries import published_issues
+from .record import record_entries
 from .seo import absolute
 
 ENTRIES = 20
@@ -82,3 +84,45 @@ class IssuesAtom(IssuesRss):
     feed_type = FullTextAtom
     kind = "atom"
     subtitle = IssuesRss.description
+
+
+@method_decorator(archive_page(reads=()), name="__call__")
+class CorrectionsRss(Feed):
+    """A newsletter's corrections and retractions, newest first (``archive.record``)."""
+
+    feed_type = Rss201rev2Feed
+
+    def get_object(self, request, newsletter_slug):
+        return get_object_or_404(Newsletter, slug=newsletter_slug)
+
+    def title(self, newsletter):
+        return _("%(name)s: corrections") % {"name": newsletter.name}
+
+    def link(self, newsletter):
+        return absolute(reverse("archive:corrections", args=[newsletter.slug]))
+
+    def description(self, newsletter):
+        return _("Every correction and retraction of %(name)s.") % {"name": newsletter.name}
+
+    def language(self, newsletter):
+        return newsletter.language
+
+    def items(self, newsletter):
+        return record_entries(newsletter, limit=ENTRIES)
+
+    def item_title(self, entry):
+        return f"{entry.label}: {entry.headline}"
+
+    def item_description(self, entry):
+        return "".join(f"<p>{fragment.html}</p>" for fragment in entry.note)
+
+    def item_link(self, entry):
+        return absolute(entry.url)
+
+    def item_guid(self, entry):
+        return f"{absolute(entry.url)}#{entry.kind}-{entry.at.isoformat()}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, entry):
+        return entry.at

@@ -26,6 +26,12 @@ urlpatterns = [
     path("<slug:newsletter_slug>/", views.issue_list, name="newsletter"),
     path("<slug:newsletter_slug>/rss.xml", feeds.IssuesRss(), name="rss"),
     path("<slug:newsletter_slug>/atom.xml", feeds.IssuesAtom(), name="atom"),
+    path("<slug:newsletter_slug>/corrections/", views.corrections, name="corrections"),
+    path(
+        "<slug:newsletter_slug>/corrections/rss.xml",
+        feeds.CorrectionsRss(),
+        name="corrections_rss",
+    ),
     path("<slug:newsletter_slug>/<int:number>/", views.issue_detail, name="issue"),
     path(
         "<slug:newsletter_slug>/<int:number>/<uslug:story_slug>/",

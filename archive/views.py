@@ -25,6 +25,7 @@ from .filters import IssueFilter
 from .freshness import archive_page
 from .models import RetiredSlug
 from .queries import newsletters, published_issues, story_authors, with_content
+from .record import record_entries
 from .seo import absolute, issue_meta, story_meta
 
 LATEST_ON_HOME = 10
@@ -125,6 +126,24 @@ def story_detail(request, newsletter_slug: str, number: int, story_slug: str):
     context["meta"] = story_meta(request, issue, story, context)
     context["page_language"] = issue.newsletter.language
     return render(request, "archive/story.html", context)
+
+
+@require_safe
+@archive_page(reads=())
+def corrections(request, newsletter_slug: str):
+    """Every correction and retraction of a newsletter, newest first: the record in public."""
+    newsletter = get_object_or_404(Newsletter, slug=newsletter_slug)
+    canonical = absolute(reverse("archive:corrections", args=[newsletter.slug]))
+    return render(
+        request,
+        "archive/corrections.html",
+        {
+            "newsletter": newsletter,
+            "entries": record_entries(newsletter),
+            "canonical": canonical,
+            "page_language": newsletter.language,
+        },
+    )
 
 
 def _neighbour(issue, stories, index):

@@ -20,7 +20,7 @@ from django.db.models.functions import MD5
 from django.urls import reverse
 from django.utils import translation
 
-from issues.models import Block, Story
+from issues.models import Block, Correction, Story, Withdrawal
 
 from ..freshness import code_version
 from ..queries import newsletters, published_issues
@@ -197,7 +197,7 @@ def _global_pages(issues) -> list[_Page]:
     for newsletter in newsletters():
         path = reverse("archive:newsletter", args=[newsletter.slug])
         pages += _list_pages(path, per_newsletter[newsletter.pk])
-        for kind in ("rss", "atom"):
+        for kind in ("rss", "atom", "corrections", "corrections_rss"):
             feed = reverse(f"archive:{kind}", args=[newsletter.slug])
             pages.append(_Page(feed, None, file_of(feed)))
     pages.append(_Page(reverse("sitemap"), None, file_of(reverse("sitemap"))))
@@ -214,7 +214,7 @@ def _list_pages(path: str, count: int) -> list[_Page]:
 
 
 def _fingerprints(issues, *, frame: str) -> dict[int, str]:
-    """Per issue, a hash of everything its pages show, read in four queries in all."""
+    """Per issue, a hash of everything its pages show, read in six queries in all."""
     ids = [issue.pk for issue in issues]
     common = {
         "format": EXPORT_FORMAT,
@@ -226,7 +226,13 @@ def _fingerprints(issues, *, frame: str) -> dict[int, str]:
         "language": translation.get_language(),
     }
     parts: dict[int, dict] = {
-        issue.pk: {"issue": _issue_row(issue), "stories": [], "blocks": [], "authors": []}
+        issue.pk: {
+            "issue": _issue_row(issue),
+            "stories": [],
+            "blocks": [],
+            "authors": [],
+            "record": [],
+        }
         for issue in issues
     }
     stories = (
@@ -252,6 +258,22 @@ def _fingerprints(issues, *, frame: str) -> dict[int, str]:
     )
     for issue_id, *row in authors:
         parts[issue_id]["authors"].append(row)
+    # The record: a correction or a retraction changes what the issue's pages show.
+    corrections = (
+        Correction.objects.filter(story__issue__in=ids)
+        .annotate(note_md5=MD5("note"))
+        .order_by("story__issue_id", "story_id", "number")
+        .values_list("story__issue_id", "story_id", "number", "kind", "created_at", "note_md5")
+    )
+    withdrawals = (
+        Withdrawal.objects.carried_out()
+        .filter(story__issue__in=ids)
+        .annotate(note_md5=MD5("note"))
+        .order_by("story__issue_id", "story_id", "pk")
+        .values_list("story__issue_id", "story_id", "kind", "approved_at", "note_md5")
+    )
+    for issue_id, *row in [*corrections, *withdrawals]:
+        parts[issue_id]["record"].append(row)
     return {pk: _hash({"common": common, **part}) for pk, part in parts.items()}
 
 

@@ -40,6 +40,8 @@ def walk(issue, stories, newsletter) -> dict[str, str]:
         "archive:newsletter": reverse("archive:newsletter", args=[slug]),
         "archive:rss": reverse("archive:rss", args=[slug]),
         "archive:atom": reverse("archive:atom", args=[slug]),
+        "archive:corrections": reverse("archive:corrections", args=[slug]),
+        "archive:corrections_rss": reverse("archive:corrections_rss", args=[slug]),
         "archive:issue": reverse("archive:issue", args=[slug, number]),
         "search:search": f"{reverse('search:search')}?q={WORD}",
         "api:newsletter-list": reverse("api:newsletter-list"),

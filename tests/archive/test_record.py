@@ -2,6 +2,7 @@
 
 import functools
 
+import feedparser
 import pytest
 from django.urls import reverse
 
@@ -131,3 +132,27 @@ def test_a_takedown_shows_a_fixed_line_and_neither_the_headline_nor_the_reason(
     html = page(client, story_url(story))
     assert "removed for legal or safety reasons" in html
     assert "The talks were held on Tuesday." not in html
+
+
+def test_the_corrections_page_and_its_feed_list_the_record_newest_first(
+    client, committed, editor, second_editor, issue
+):
+    first, second = issue.stories.order_by("position")
+    with committed():
+        story_correct(
+            story=first, note="The talks were on Wednesday.", kind="correction", acting_user=editor
+        )
+        story_retract(story=second, note="The figures were invented.", acting_user=editor)
+        story_retract(story=second, note="Agreed.", acting_user=second_editor)
+
+    slug = issue.newsletter.slug
+    html = page(client, reverse("archive:corrections", args=[slug]))
+    assert html.index("The figures were invented.") < html.index("The talks were on Wednesday.")
+    assert story_url(first) in html and story_url(second) in html
+    feed = feedparser.parse(page(client, reverse("archive:corrections_rss", args=[slug])))
+    assert [entry.title for entry in feed.entries] == [
+        "Retraction: Oil prices",
+        "Correction: Talks in Alaska",
+    ]
+    assert "The talks were on Wednesday." in feed.entries[1].summary
+    assert "Agreed." not in html + str(feed)

@@ -1,0 +1,71 @@
+"""The public record of a newsletter: every correction and every retraction or takedown carried
+out, newest first, for its corrections page and feed (``views.corrections``,
+``feeds.CorrectionsRss``). Who asked and who approved stay in the newsroom's own log."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.urls import reverse
+
+from issues.models import Correction, Withdrawal
+from issues.rendering import TAKEDOWN_LINE, Fragment, paragraphs, story_public_headline
+
+from .queries import published_stories, with_content
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    kind: str
+    label: str
+    at: datetime
+    note: list[Fragment]
+    headline: str
+    url: str
+    issue_number: int
+
+
+def _url(story) -> str:
+    issue = story.issue
+    return reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
+
+
+def record_entries(newsletter, *, limit: int | None = None) -> list[RecordEntry]:
+    """The newsletter's corrections and carried-out withdrawals, newest first: one query for
+    the stories and four for what they hold."""
+    on_record = Q(pk__in=Correction.objects.values("story")) | Q(
+        pk__in=Withdrawal.objects.carried_out().values("story")
+    )
+    stories = with_content(
+        published_stories().filter(on_record, issue__newsletter=newsletter).exclude(slug="")
+    )
+    entries = []
+    for story in stories:
+        headline, url = story_public_headline(story), _url(story)
+        for correction in story.corrections.all():
+            entries.append(
+                RecordEntry(
+                    correction.kind,
+                    correction.get_kind_display(),
+                    correction.created_at,
+                    paragraphs(correction.note),
+                    headline,
+                    url,
+                    story.issue.number,
+                )
+            )
+        for withdrawal in story.withdrawals.all():
+            takedown = withdrawal.kind == Withdrawal.Kind.TAKEDOWN
+            entries.append(
+                RecordEntry(
+                    withdrawal.kind,
+                    withdrawal.get_kind_display(),
+                    withdrawal.approved_at,
+                    paragraphs(str(TAKEDOWN_LINE) if takedown else withdrawal.note),
+                    headline,
+                    url,
+                    story.issue.number,
+                )
+            )
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit] if limit else entries
