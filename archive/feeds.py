@@ -5,6 +5,8 @@ newest issues are read in one query and each issue's stories in three more (the 
 own context); the feed is cached like any other archive page (``archive.freshness``).
 """
 
+from datetime import UTC, datetime
+
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -86,11 +88,21 @@ class IssuesAtom(IssuesRss):
     subtitle = IssuesRss.description
 
 
+class StableRss(Rss201rev2Feed):
+    """RSS whose build date, with no entries yet, is a fixed one rather than now: an empty
+    feed then reads the same every time, and the static mirror leaves its file alone."""
+
+    def latest_post_date(self):
+        if not self.items:
+            return datetime(2000, 1, 1, tzinfo=UTC)
+        return super().latest_post_date()
+
+
 @method_decorator(archive_page(reads=()), name="__call__")
 class CorrectionsRss(Feed):
     """A newsletter's corrections and retractions, newest first (``archive.record``)."""
 
-    feed_type = Rss201rev2Feed
+    feed_type = StableRss
 
     def get_object(self, request, newsletter_slug):
         return get_object_or_404(Newsletter, slug=newsletter_slug)

@@ -324,3 +324,24 @@ def test_export_reads_and_searches_from_disk_in_a_browser(sample_issue, tmp_path
     result.get_by_role("link", name=second.headline).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(second.headline)
     assert page.url.endswith(f"/{second.slug}/index.html")
+
+
+def test_export_renders_a_corrected_issue_again_and_writes_the_corrections_page(
+    sample_issue, tmp_path, editor
+):
+    from issues.services import story_correct
+
+    export(tmp_path)
+    story = sample_issue.stories.order_by("position").first()
+    # Two corrections: the second leaves the issue's own row as the first left it.
+    for note in ("The talks were on Friday.", "The venue was Anchorage."):
+        story_correct(story=story, note=note, kind="correction", acting_user=editor)
+        caches["default"].clear()
+        stamp_forget()
+        report = export(tmp_path)
+
+        here = issue_dir(sample_issue)
+        assert f"{here}{story.slug}/index.html" in report["wrote"]
+        assert note in (tmp_path / here / story.slug / "index.html").read_text()
+        corrections = tmp_path / f"archive/{sample_issue.newsletter.slug}/corrections/index.html"
+        assert note in corrections.read_text()
