@@ -55,6 +55,7 @@ from .base import (
 from .editor import StoryEditorMixin
 from .forms import BlockInlineForm, StoryForm, story_place_help_texts
 from .people import PeopleByNameMixin, PersonListFilter
+from .record import StoryRecordMixin
 from .reverting import REVISION_HIGH_WATER, STORY_REVERT_PLACE, StoryRevertMixin
 
 # Enough of a story's log to read its review; older steps stay in the database.
@@ -98,6 +99,7 @@ class BlockInline(SortableInline):
 
 @admin.register(Story)
 class StoryAdmin(
+    StoryRecordMixin,
     StoryEditorMixin,
     StoryRevertMixin,
     WorkflowPageMixin,
@@ -145,6 +147,7 @@ class StoryAdmin(
         return [
             *self.editor_urls(),
             *self.workflow_urls(self.workflow_view),
+            *self.record_urls(),
             *super().get_urls(),
         ]
 
@@ -259,6 +262,7 @@ class StoryAdmin(
             "events": rows(events),
             "issue": story.issue,
             "issue_schedule": schedule_describe(story.issue) if story.issue else "",
+            "record": self.record_context(request, story),
         }
 
     def workflow_view(self, request, object_id):
