@@ -14,12 +14,15 @@ def axe_script_path() -> str:
     return str(files("axe_playwright_python") / "axe.min.js")
 
 
-def serious_violations(page) -> list:
-    """axe's serious and critical violations on the page as it is now (each a dict with its
-    ``id``, ``impact``, ``help`` and ``nodes``); empty when there are none."""
+def serious_violations(page, within: str | None = None) -> list:
+    """axe's serious and critical violations on the page as it is now, or in the part of it
+    the CSS selector ``within`` names (each a dict with its ``id``, ``impact``, ``help`` and
+    ``nodes``); empty when there are none."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=axe_script_path())
-    violations = page.evaluate("async () => (await axe.run()).violations")
+    violations = page.evaluate(
+        "async (within) => (await axe.run(within || document)).violations", within
+    )
     return [violation for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
 
 
