@@ -248,3 +248,56 @@ def withdrawal_cancel(*, withdrawal: Withdrawal, acting_user) -> Withdrawal:
         asked.save(update_fields=["cancelled_at"])
         _event(current, acting_user, step, asked.get_kind_display())
     return asked
+
+
+# The record an issue carries at its top ------------------------------------------------------
+
+
+def record_since(issue) -> list[dict]:
+    """The corrections and withdrawals of the newsletter's earlier stories made since the
+    issue before this one went out, up to this one's publication (or now, for one not yet
+    out): what the issue's "Corrections" section tells its readers, oldest first. A takedown
+    has neither headline nor note (``takedown``: the renderer writes its fixed line)."""
+    until = issue.published_at or timezone.now()
+    before = (
+        type(issue)
+        .objects.published()
+        .filter(newsletter_id=issue.newsletter_id, published_at__lt=until)
+        .exclude(pk=issue.pk)
+        .order_by("-published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    if before is None:
+        return []
+    window = {"story__issue__newsletter_id": issue.newsletter_id}
+    corrections = Correction.objects.filter(
+        created_at__gt=before, created_at__lte=until, **window
+    ).select_related("story__issue")
+    withdrawals = Withdrawal.objects.filter(
+        approved_at__gt=before, approved_at__lte=until, **window
+    ).select_related("story__issue")
+    entries = [
+        {
+            "at": c.created_at,
+            "label": c.get_kind_display(),
+            "headline": c.story.headline,
+            "number": c.story.issue.number,
+            "note": c.note,
+            "takedown": False,
+        }
+        for c in corrections
+    ]
+    for w in withdrawals:
+        takedown = w.kind == WithdrawalKind.TAKEDOWN
+        entries.append(
+            {
+                "at": w.approved_at,
+                "label": w.get_kind_display(),
+                "headline": "" if takedown else w.story.headline,
+                "number": w.story.issue.number,
+                "note": "" if takedown else w.note,
+                "takedown": takedown,
+            }
+        )
+    return sorted(entries, key=lambda entry: entry["at"])

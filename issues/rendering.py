@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _lazy
 from markdown_it import MarkdownIt
 
+from .corrections import record_since
 from .markup import ALLOWED_URL_SCHEMES
 from .models import Block, Issue, Withdrawal
 
@@ -154,7 +155,9 @@ def _underline(text: str, char: str) -> str:
 
 
 def issue_render_context(*, issue: Issue) -> dict:
-    """The template context for both forms, built once per issue in three queries.
+    """The template context for both forms, built once per issue in a fixed number of queries
+    (the issue with its stories, blocks and their record; the earlier stories' corrections
+    it carries at its top).
 
     The issue is read again with its newsletter, stories and blocks so that no template ever
     queries per story or block.
@@ -167,7 +170,12 @@ def issue_render_context(*, issue: Issue) -> dict:
         )
         for story in issue.stories.all()
     ]
-    return _issue_context(issue, stories)
+    context = _issue_context(issue, stories)
+    context["record"] = [
+        {**entry, "note": paragraphs(str(TAKEDOWN_LINE) if entry["takedown"] else entry["note"])}
+        for entry in record_since(issue)
+    ]
+    return context
 
 
 # Where a taken-down story was, readers see this line and nothing else: not its headline, not

@@ -183,3 +183,41 @@ def test_story_takedown_needs_two_editors_and_follows_a_retraction(editor, secon
     }
     with pytest.raises(WorkflowError, match="has been withdrawn: it cannot be corrected"):
         story_correct(story=story, note="Fix.", kind="correction", acting_user=editor)
+
+
+@pytest.mark.django_db
+def test_the_next_issue_carries_the_corrections_made_since_the_last_one_at_its_top(
+    editor, second_editor
+):
+    from issues.rendering import issue_render
+
+    story = published_story(headline="Talks in Alaska")
+    newsletter = story.issue.newsletter
+    taken = published_story(
+        issue=IssueFactory(
+            newsletter=newsletter,
+            status=Issue.Status.SENT,
+            published_at=timezone.now() - dt.timedelta(days=1),
+        ),
+        headline="A witness speaks",
+    )
+    story_correct(
+        story=story, note="The talks were on Wednesday.", kind="correction", acting_user=editor
+    )
+    story_takedown(story=taken, note="Court order.", acting_user=editor)
+    story_takedown(story=taken, note="Confirmed.", acting_user=second_editor)
+    next_issue = StoryFactory(issue__newsletter=newsletter, headline="New week").issue
+
+    text = issue_render(issue=next_issue).text
+
+    corrections = text.index("Corrections")
+    assert corrections < text.index("New week"), "at the top of the issue"
+    assert "Correction: Talks in Alaska (issue #" in text
+    assert "The talks were on Wednesday." in text
+    assert "removed for legal or safety reasons" in text
+    assert "A witness speaks" not in text and "Court order" not in text
+    # The issue after that one carries nothing already told.
+    next_issue.status, next_issue.published_at = Issue.Status.SENT, timezone.now()
+    next_issue.save()
+    later = StoryFactory(issue__newsletter=newsletter, headline="Week after").issue
+    assert "Corrections" not in issue_render(issue=later).text

@@ -377,8 +377,9 @@ def test_issue_render_queries_the_same_few_times_however_long_the_issue(
             BlockFactory(story=story, kind=kind)
 
     for issue in (short, long):
-        # The issue, its stories, their blocks, their corrections and their withdrawals.
-        with django_assert_num_queries(5):
+        # The issue, its stories, their blocks, their corrections and their withdrawals, and
+        # the issue before it (whose publication starts the corrections it carries: none here).
+        with django_assert_num_queries(6):
             issue_render(issue=issue)
 
 
