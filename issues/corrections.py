@@ -22,13 +22,12 @@ from .models import (
     Block,
     Correction,
     CorrectionKind,
-    IssueEvent,
     Story,
     StoryEvent,
     Withdrawal,
     WithdrawalKind,
 )
-from .steps import WorkflowError, capitalised, issue_locked, quoted, story_locked
+from .steps import WorkflowError, capitalised, issue_event, issue_locked, quoted, story_locked
 from .workflow import ISSUE_TRANSITIONS, STORY_RECORD_STEPS, Transition
 
 # What a text fix may change: the headline, the takeaway and blocks by position.
@@ -73,15 +72,8 @@ def _issue_follows(story: Story, acting_user) -> None:
     transition = ISSUE_TRANSITIONS[name]
     if issue.status not in transition.sources or issue.status == transition.target:
         return
-    admin_log(obj=issue, acting_user=acting_user, transition=transition)
-    IssueEvent.objects.create(
-        issue=issue,
-        actor=acting_user,
-        action=name,
-        from_status=issue.status,
-        to_status=transition.target,
-        comment=_("Because of %(headline)s.") % {"headline": quoted(story.headline)},
-    )
+    comment = _("Because of %(headline)s.") % {"headline": quoted(story.headline)}
+    issue_event(issue, acting_user, transition, comment=comment)
     issue.status = transition.target
     issue.save(update_fields=["status", "updated_at"])
 

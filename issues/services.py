@@ -20,10 +20,11 @@ from .admin_log import admin_log
 
 # The record of published stories has its own module; the public API names them here too.
 from .corrections import story_correct, story_retract, story_takedown  # noqa: F401
-from .models import Issue, IssueEvent, Story, StoryEvent, StoryStatus
+from .models import Issue, Story, StoryEvent, StoryStatus
 from .signals import issue_published, story_review_checks
 from .steps import WorkflowError
 from .steps import capitalised as _capitalised
+from .steps import issue_event as _issue_event
 from .steps import issue_locked as _issue_locked
 from .steps import quoted as _quoted
 from .steps import story_locked as _story_locked
@@ -220,24 +221,6 @@ def story_edited(*, story: Story, acting_user) -> Story:
 
 
 # Issues --------------------------------------------------------------------------------------
-
-
-def _issue_event(issue: Issue, acting_user, transition: Transition, **fields) -> IssueEvent:
-    admin_log(
-        obj=issue,
-        acting_user=acting_user,
-        transition=transition,
-        comment=fields.get("comment", ""),
-        publish_at=fields.get("publish_at") if transition.name == "schedule" else None,
-    )
-    return IssueEvent.objects.create(
-        issue=issue,
-        actor=acting_user,
-        action=transition.name,
-        from_status=issue.status,
-        to_status=transition.target,
-        **fields,
-    )
 
 
 def _issue_check(

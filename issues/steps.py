@@ -1,6 +1,8 @@
 """What every service that takes a step shares: the refusal it raises and the row locks."""
 
-from .models import Issue, Story
+from .admin_log import admin_log
+from .models import Issue, IssueEvent, Story
+from .workflow import Transition
 
 
 class WorkflowError(Exception):
@@ -30,6 +32,26 @@ def issue_locked(issue: Issue) -> Issue:
         .select_related("newsletter")
         .order_by()
         .get(pk=issue.pk)
+    )
+
+
+def issue_event(issue: Issue, acting_user, transition: Transition, **fields) -> IssueEvent:
+    """Record the step ``transition`` on ``issue`` (still in its old status): its event row,
+    and an admin log entry when a person took it."""
+    admin_log(
+        obj=issue,
+        acting_user=acting_user,
+        transition=transition,
+        comment=fields.get("comment", ""),
+        publish_at=fields.get("publish_at") if transition.name == "schedule" else None,
+    )
+    return IssueEvent.objects.create(
+        issue=issue,
+        actor=acting_user,
+        action=transition.name,
+        from_status=issue.status,
+        to_status=transition.target,
+        **fields,
     )
 
 
