@@ -7,6 +7,7 @@ doors, so pages, feeds, the sitemap, search and the API share one embargo rule
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from issues.models import Block, Issue, Newsletter, Story, story_record_prefetches
 
@@ -54,6 +55,12 @@ def newsletters(request=None) -> list[Newsletter]:
     if not hasattr(request, "_archive_newsletters"):
         request._archive_newsletters = newsletters()
     return request._archive_newsletters
+
+
+def story_path(story) -> str:
+    """A story's address in the archive (its issue and newsletter read along with it)."""
+    issue = story.issue
+    return reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
 
 
 def public_name(user) -> str:

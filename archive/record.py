@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
-from django.urls import reverse
 
 from issues.models import Correction, Withdrawal
 from issues.rendering import TAKEDOWN_LINE, Fragment, paragraphs, story_public_headline
 
-from .queries import published_stories, with_content
+from .queries import published_stories, story_path, with_content
 
 
 @dataclass(frozen=True)
@@ -25,11 +24,6 @@ class RecordEntry:
     issue_number: int
 
 
-def _url(story) -> str:
-    issue = story.issue
-    return reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
-
-
 def record_entries(newsletter, *, limit: int | None = None) -> list[RecordEntry]:
     """The newsletter's corrections and carried-out withdrawals, newest first: one query for
     the stories and four for what they hold."""
@@ -41,7 +35,7 @@ def record_entries(newsletter, *, limit: int | None = None) -> list[RecordEntry]
     )
     entries = []
     for story in stories:
-        headline, url = story_public_headline(story), _url(story)
+        headline, url = story_public_headline(story), story_path(story)
         for correction in story.corrections.all():
             entries.append(
                 RecordEntry(

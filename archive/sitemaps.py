@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .queries import published_issues, published_stories
+from .queries import published_issues, published_stories, story_path
 
 
 class ArchiveSitemap(Sitemap):
@@ -38,8 +38,7 @@ class StorySitemap(ArchiveSitemap):
         return published_stories().order_by("-issue__published_at", "position", "pk")
 
     def location(self, story):
-        issue = story.issue
-        return reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
+        return story_path(story)
 
     def lastmod(self, story):
         return max(story.updated_at, story.issue.published_at)

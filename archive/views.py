@@ -24,7 +24,7 @@ from issues.rendering import (
 from .filters import IssueFilter
 from .freshness import archive_page
 from .models import RetiredSlug
-from .queries import newsletters, published_issues, story_authors, with_content
+from .queries import newsletters, published_issues, story_authors, story_path, with_content
 from .record import record_entries
 from .seo import absolute, issue_meta, story_meta
 
@@ -150,8 +150,7 @@ def _neighbour(issue, stories, index):
     if not 0 <= index < len(stories):
         return None
     story = stories[index]
-    url = reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
-    return {"headline": story_public_headline(story), "url": url}
+    return {"headline": story_public_headline(story), "url": story_path(story)}
 
 
 @require_safe

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from issues.models import Block, Issue, Newsletter, Story
 from issues.rendering import inline_html, paragraphs, story_public_headline, story_record_apply
 
-from ..queries import story_authors
+from ..queries import story_authors, story_path
 from ..seo import absolute
 
 
@@ -54,9 +54,7 @@ def story_url(story: Story) -> str:
     issue = story.issue
     if not story.slug:  # saving a story always gives it one; a row written around save() may not
         return issue_url(issue)
-    return absolute(
-        reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
-    )
+    return absolute(story_path(story))
 
 
 class NewsletterUrlsSerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from django.utils import dateformat, timezone
 from issues.models import Block
 from issues.rendering import inline_text
 
-from ..queries import standing_stories
+from ..queries import standing_stories, story_path
 from ..seo import script_json
 from .errors import ExportError
 from .links import SEARCH_INDEX, file_of
@@ -86,7 +86,7 @@ def search_index_render() -> bytes:
 def _entry(story) -> dict:
     issue = story.issue
     newsletter = issue.newsletter
-    path = reverse("archive:story", args=[newsletter.slug, issue.number, story.slug])
+    path = story_path(story)
     words = [inline_text(block.text, urls=False) for block in story.blocks.all()]
     words.append(inline_text(story.takeaway, urls=False))
     published = timezone.localtime(issue.published_at)

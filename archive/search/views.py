@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
 from ..freshness import archive_page
-from ..queries import newsletters
+from ..queries import newsletters, story_path
 from .backends import search_backend
 from .models import StoryDocument
 
@@ -78,8 +77,7 @@ def _page(found, number) -> Page:
 
 def _hit(backend, document: StoryDocument, text: str) -> Hit:
     story = document.story
-    issue = story.issue
-    url = reverse("archive:story", args=[issue.newsletter.slug, issue.number, story.slug])
+    url = story_path(story)
     headline, snippet = backend.highlight(document, text)
     return Hit(document=document, url=url, headline=headline, snippet=snippet)
 
