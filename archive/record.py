@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from issues.models import Correction, Withdrawal
-from issues.rendering import TAKEDOWN_LINE, Fragment, paragraphs, story_public_headline
+from issues.rendering import Fragment, paragraphs, story_public_headline, withdrawal_note
 
 from .queries import published_stories, story_path, with_content
 
@@ -49,13 +49,12 @@ def record_entries(newsletter, *, limit: int | None = None) -> list[RecordEntry]
                 )
             )
         for withdrawal in story.withdrawals.all():
-            takedown = withdrawal.kind == Withdrawal.Kind.TAKEDOWN
             entries.append(
                 RecordEntry(
                     withdrawal.kind,
                     withdrawal.get_kind_display(),
                     withdrawal.approved_at,
-                    paragraphs(str(TAKEDOWN_LINE) if takedown else withdrawal.note),
+                    withdrawal_note(withdrawal),
                     headline,
                     url,
                     story.issue.number,

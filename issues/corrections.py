@@ -245,11 +245,11 @@ def withdrawal_cancel(*, withdrawal: Withdrawal, acting_user) -> Withdrawal:
 # The record an issue carries at its top ------------------------------------------------------
 
 
-def record_since(issue) -> list[dict]:
-    """The corrections and withdrawals of the newsletter's earlier stories made since the
-    issue before this one went out, up to this one's publication (or now, for one not yet
-    out): what the issue's "Corrections" section tells its readers, oldest first. A takedown
-    has neither headline nor note (``takedown``: the renderer writes its fixed line)."""
+def record_since(issue) -> list:
+    """The corrections and carried-out withdrawals of the newsletter's earlier stories made
+    since the issue before this one went out, up to this one's publication (or now, for one
+    not yet out), each with its story and issue, oldest first: what the issue's "Corrections"
+    section tells its readers (``issues.rendering``)."""
     until = issue.published_at or timezone.now()
     before = (
         type(issue)
@@ -262,34 +262,13 @@ def record_since(issue) -> list[dict]:
     )
     if before is None:
         return []
-    window = {"story__issue__newsletter_id": issue.newsletter_id}
+    newsletter = {"story__issue__newsletter_id": issue.newsletter_id}
     corrections = Correction.objects.filter(
-        created_at__gt=before, created_at__lte=until, **window
+        created_at__gt=before, created_at__lte=until, **newsletter
     ).select_related("story__issue")
     withdrawals = Withdrawal.objects.filter(
-        approved_at__gt=before, approved_at__lte=until, **window
+        approved_at__gt=before, approved_at__lte=until, **newsletter
     ).select_related("story__issue")
-    entries = [
-        {
-            "at": c.created_at,
-            "label": c.get_kind_display(),
-            "headline": c.story.headline,
-            "number": c.story.issue.number,
-            "note": c.note,
-            "takedown": False,
-        }
-        for c in corrections
-    ]
-    for w in withdrawals:
-        takedown = w.kind == WithdrawalKind.TAKEDOWN
-        entries.append(
-            {
-                "at": w.approved_at,
-                "label": w.get_kind_display(),
-                "headline": "" if takedown else w.story.headline,
-                "number": w.story.issue.number,
-                "note": "" if takedown else w.note,
-                "takedown": takedown,
-            }
-        )
-    return sorted(entries, key=lambda entry: entry["at"])
+    made = [(row.created_at, row) for row in corrections]
+    made += [(row.approved_at, row) for row in withdrawals]
+    return [row for _when, row in sorted(made, key=lambda pair: pair[0])]

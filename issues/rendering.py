@@ -171,16 +171,37 @@ def issue_render_context(*, issue: Issue) -> dict:
         for story in issue.stories.all()
     ]
     context = _issue_context(issue, stories)
-    context["record"] = [
-        {**entry, "note": paragraphs(str(TAKEDOWN_LINE) if entry["takedown"] else entry["note"])}
-        for entry in record_since(issue)
-    ]
+    context["record"] = [_carried(row) for row in record_since(issue)]
     return context
+
+
+def _carried(row) -> dict:
+    """A correction or a withdrawal as an issue's "Corrections" section tells it; a takedown
+    without its headline."""
+    if isinstance(row, Withdrawal):
+        takedown = row.kind == Withdrawal.Kind.TAKEDOWN
+        headline, note = ("" if takedown else row.story.headline), withdrawal_note(row)
+    else:
+        headline, note = row.story.headline, paragraphs(row.note)
+    return {
+        "label": row.get_kind_display(),
+        "headline": headline,
+        "number": row.story.issue.number,
+        "note": note,
+    }
 
 
 # Where a taken-down story was, readers see this line and nothing else: not its headline, not
 # why (the reason may itself be what must not be published).
 TAKEDOWN_LINE = _lazy("This story has been removed for legal or safety reasons.")
+
+
+def withdrawal_note(withdrawal) -> list[Fragment]:
+    """What readers are told of a withdrawal carried out: a retraction's note, or a
+    takedown's fixed line."""
+    if withdrawal.kind == Withdrawal.Kind.TAKEDOWN:
+        return paragraphs(str(TAKEDOWN_LINE))
+    return paragraphs(withdrawal.note)
 
 
 def story_taken_down(story) -> bool:
@@ -213,7 +234,7 @@ def story_record_apply(context: dict, story) -> dict:
                 "kind": withdrawn.kind,
                 "label": withdrawn.get_kind_display(),
                 "at": withdrawn.approved_at,
-                "note": paragraphs(str(TAKEDOWN_LINE) if takedown else withdrawn.note),
+                "note": withdrawal_note(withdrawn),
             },
         )
         if takedown:
