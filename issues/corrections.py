@@ -34,6 +34,13 @@ from .workflow import ISSUE_TRANSITIONS, STORY_RECORD_STEPS, Transition
 TEXT_FIELDS = ("headline", "takeaway")
 
 
+def story_on_the_record(story: Story) -> bool:
+    """Whether ``story`` (its issue read along) has gone out: corrected from now on, not edited."""
+    issue = story.issue
+    sources = STORY_RECORD_STEPS["correct"].sources
+    return issue is not None and issue.published_at is not None and issue.status in sources
+
+
 def _on_the_record(story: Story, acting_user, step: Transition) -> str:
     """Refuse ``step`` unless ``acting_user`` may take it and ``story`` has gone out."""
     what = _("the story %(headline)s") % {"headline": quoted(story.headline)}
@@ -42,8 +49,7 @@ def _on_the_record(story: Story, acting_user, step: Transition) -> str:
             _("Only editors may correct, retract or take down %(what)s.") % {"what": what},
             code="forbidden",
         )
-    issue = story.issue
-    if issue is None or issue.published_at is None or issue.status not in step.sources:
+    if not story_on_the_record(story):
         raise WorkflowError(
             _("%(what)s has not been published: edit it instead.") % {"what": capitalised(what)},
             code="state",

@@ -99,6 +99,14 @@ def editor(newsroom_groups):
 
 
 @pytest.fixture
+def second_editor(newsroom_groups):
+    """Another editor: the one who approves what ``editor`` asked for (a retraction, say)."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="second-editor", groups=["Editors"])
+
+
+@pytest.fixture
 def journalist(newsroom_groups):
     from tests.factories import UserFactory
 

@@ -12,7 +12,13 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path
 from django.utils.translation import gettext
 
-from ..corrections import story_correct, story_retract, story_takedown, withdrawal_cancel
+from ..corrections import (
+    story_correct,
+    story_on_the_record,
+    story_retract,
+    story_takedown,
+    withdrawal_cancel,
+)
 from ..models import CorrectionKind, Story, Withdrawal, WithdrawalKind
 from ..steps import WorkflowError
 from ..workflow import STORY_RECORD_STEPS
@@ -35,11 +41,9 @@ class StoryRecordMixin:
     def record_context(self, request, story) -> dict | None:
         """What the record panel shows, or None when there is none (not published, or the
         person may not correct)."""
-        issue = story.issue
-        step = STORY_RECORD_STEPS["correct"]
-        if issue is None or issue.published_at is None or issue.status not in step.sources:
+        if not story_on_the_record(story):
             return None
-        if not request.user.has_perm(step.permission):
+        if not request.user.has_perm(STORY_RECORD_STEPS["correct"].permission):
             return None
         withdrawals = list(story.withdrawals.select_related("requested_by", "approved_by"))
         return {

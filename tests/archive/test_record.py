@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from issues.models import Issue
 from issues.services import story_correct, story_retract, story_takedown
-from tests.factories import UserFactory
 
 from .helpers import issue_url, published, story_in, story_url
 
@@ -18,11 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     return functools.partial(django_capture_on_commit_callbacks, execute=True)
-
-
-@pytest.fixture
-def second_editor(newsroom_groups):
-    return UserFactory(username="second-editor", groups=["Editors"])
 
 
 @pytest.fixture

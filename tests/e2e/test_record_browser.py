@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 from issues.models import Issue
 from tests.e2e.axe import serious_violations, violations_text
 from tests.e2e.test_admin_browser import log_in
-from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,9 +34,8 @@ def record_panel(page, live_server, story):
 
 
 def test_two_editors_retract_and_a_reader_sees_the_note_at_the_same_address(
-    chromium, page, live_server, editor, published
+    chromium, page, live_server, editor, second_editor, published
 ):
-    second = UserFactory(username="second-editor", groups=["Editors"])
     story = published.stories.order_by("position").first()
     issue = published
     public = live_server.url + reverse(
@@ -56,7 +54,7 @@ def test_two_editors_retract_and_a_reader_sees_the_note_at_the_same_address(
     assert not violations, violations_text(violations)
 
     other = chromium.new_context().new_page()
-    log_in(other, live_server, second)
+    log_in(other, live_server, second_editor)
     panel = record_panel(other, live_server, story)
     expect(panel).to_contain_text("The quotes in this story were invented.")
     panel.get_by_role("button", name="Approve and carry out").click()

@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from issues.models import Correction, Issue, Withdrawal
-from tests.factories import UserFactory
 from tests.issues.test_admin import login, story_change_url
 from tests.issues.test_admin_workflow import messages_after
 from tests.issues.test_corrections import published_story
@@ -14,11 +13,6 @@ pytestmark = pytest.mark.django_db
 
 def record_url(story):
     return reverse("admin:issues_story_record", args=[story.pk])
-
-
-@pytest.fixture
-def second_editor(newsroom_groups):
-    return UserFactory(username="second-editor", groups=["Editors"])
 
 
 def test_story_page_offers_the_record_to_editors_of_published_stories_only(

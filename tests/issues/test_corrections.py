@@ -8,7 +8,7 @@ from reversion.models import Version
 
 from issues.models import Correction, Issue, Story, Withdrawal
 from issues.services import WorkflowError, story_correct, story_retract, story_takedown
-from tests.factories import BlockFactory, IssueFactory, StoryFactory, UserFactory
+from tests.factories import BlockFactory, IssueFactory, StoryFactory
 
 
 def published_story(*, issue=None, headline="Kremlin view", **fields):
@@ -19,11 +19,6 @@ def published_story(*, issue=None, headline="Kremlin view", **fields):
     BlockFactory(story=story, position=1, text="The talks were held on Tuesday.")
     BlockFactory(story=story, position=2, text="Both sides agreed to meet again.")
     return story
-
-
-@pytest.fixture
-def second_editor(newsroom_groups):
-    return UserFactory(username="second-editor", groups=["Editors"])
 
 
 @pytest.mark.django_db
