@@ -7,10 +7,10 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from issues.models import Correction, Withdrawal
+from issues.models import Correction, Withdrawal, story_record_prefetches
 from issues.rendering import Fragment, paragraphs, story_public_headline, withdrawal_note
 
-from .queries import published_stories, story_path, with_content
+from .queries import published_stories, story_path
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,15 @@ class RecordEntry:
 
 def record_entries(newsletter, *, limit: int | None = None) -> list[RecordEntry]:
     """The newsletter's corrections and carried-out withdrawals, newest first: one query for
-    the stories and four for what they hold."""
+    the stories and two for their record (their text is not read)."""
     on_record = Q(pk__in=Correction.objects.values("story")) | Q(
         pk__in=Withdrawal.objects.carried_out().values("story")
     )
-    stories = with_content(
-        published_stories().filter(on_record, issue__newsletter=newsletter).exclude(slug="")
+    stories = (
+        published_stories()
+        .filter(on_record, issue__newsletter=newsletter)
+        .exclude(slug="")
+        .prefetch_related(*story_record_prefetches())
     )
     entries = []
     for story in stories:
