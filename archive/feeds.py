@@ -35,12 +35,19 @@ class FullTextAtom(Atom1Feed):
             handler.addQuickElement("content", item["description"], {"type": "html"})
 
 
-@method_decorator(archive_page(reads=()), name="__call__")
-class IssuesRss(Feed):
-    feed_type = Rss201rev2Feed
+class NewsletterFeed(Feed):
+    """A feed of one newsletter, in its language, cached like an archive page."""
 
     def get_object(self, request, newsletter_slug):
         return get_object_or_404(Newsletter, slug=newsletter_slug)
+
+    def language(self, newsletter):
+        return newsletter.language
+
+
+@method_decorator(archive_page(reads=()), name="__call__")
+class IssuesRss(NewsletterFeed):
+    feed_type = Rss201rev2Feed
 
     def title(self, newsletter):
         return newsletter.name
@@ -55,9 +62,6 @@ class IssuesRss(Feed):
         return absolute(reverse(f"archive:{self.kind}", args=[newsletter.slug]))
 
     kind = "rss"
-
-    def language(self, newsletter):
-        return newsletter.language
 
     def items(self, newsletter):
         issues = published_issues().filter(newsletter=newsletter)
@@ -99,13 +103,10 @@ class StableRss(Rss201rev2Feed):
 
 
 @method_decorator(archive_page(reads=()), name="__call__")
-class CorrectionsRss(Feed):
+class CorrectionsRss(NewsletterFeed):
     """A newsletter's corrections and retractions, newest first (``archive.record``)."""
 
     feed_type = StableRss
-
-    def get_object(self, request, newsletter_slug):
-        return get_object_or_404(Newsletter, slug=newsletter_slug)
 
     def title(self, newsletter):
         return _("%(name)s: corrections") % {"name": newsletter.name}
@@ -115,9 +116,6 @@ class CorrectionsRss(Feed):
 
     def description(self, newsletter):
         return _("Every correction and retraction of %(name)s.") % {"name": newsletter.name}
-
-    def language(self, newsletter):
-        return newsletter.language
 
     def items(self, newsletter):
         return record_entries(newsletter, limit=ENTRIES)
