@@ -164,6 +164,8 @@ OTHER_STEPS = {
     # A cited source put under review or burned, and an editor's all-clear (sources app).
     "source_flagged": _("A cited source was put in doubt"),
     "source_flag_cleared": _("Flag on a source cleared"),
+    # An editor's finding in a fallout review: verified, unverifiable, denied, fabricated.
+    "verdict": _("Verdict recorded"),
     "pause_sending": _("Sending paused"),
     "resume_sending": _("Sending resumed"),
     "cancel_sending": _("Sending cancelled"),

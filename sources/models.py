@@ -479,3 +479,48 @@ class StoryFlag(models.Model):
 
     def __str__(self):
         return f"{self.source} ({self.get_source_status_display()}) in {self.story}"
+
+
+class Verdict(models.TextChoices):
+    VERIFIED = "verified", _("Verified: it holds")
+    UNVERIFIABLE = "unverifiable", _("Unverifiable: cannot be confirmed")
+    SOURCE_DENIES = "source_denies", _("Source denies it")
+    FABRICATED = "fabricated", _("Fabricated")
+
+
+class StoryVerdict(models.Model):
+    """An editor's finding on a story in a fallout review (``sources.fallout``): whether it
+    holds now that a contributor or a source is in doubt. Added, never edited: the newest is
+    the story's verdict, the earlier ones stay as the record. Inside the newsroom only."""
+
+    Kind = Verdict
+
+    story = models.ForeignKey(
+        "issues.Story",
+        verbose_name=_("story"),
+        on_delete=models.CASCADE,
+        related_name="verdicts",
+    )
+    verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices)
+    note = models.TextField(_("what the editor found"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("story verdict")
+        verbose_name_plural = _("story verdicts")
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verdict__in=Verdict.values), name="story_verdict_valid"
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="story_verdict_has_note"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_verdict_display()}: {self.story}"

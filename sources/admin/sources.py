@@ -24,6 +24,7 @@ from issues.models import Story
 
 from ..access import user_is_keeper, user_may_change_source
 from ..consequences import source_status_set, story_doubt_clear
+from ..fallout import REVIEW_PERMISSION
 from ..keys import KeyUnavailable
 from ..models import (
     AccessGrant,
@@ -45,6 +46,7 @@ from ..services import (
 )
 from .citations import story_citations_view
 from .editor import story_cite_view
+from .fallout import fallout_view
 from .reveal import reveal_view
 from .steps import post_step
 
@@ -313,7 +315,9 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
         cite = self.admin_site.admin_view(self.story_cite_view)
         status = self.admin_site.admin_view(self.status_view)
         clear = self.admin_site.admin_view(self.doubt_clear_view)
+        fallout = self.admin_site.admin_view(self.fallout_view)
         return [
+            path("fallout/", fallout, name="sources_fallout"),
             path(
                 "story/<int:story_id>/source/<int:source_id>/clear/",
                 clear,
@@ -336,6 +340,13 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
 
     def story_cite_view(self, request, story_id):
         return story_cite_view(self, request, story_id)
+
+    def fallout_view(self, request):
+        return fallout_view(self, request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_review": request.user.has_perm(REVIEW_PERMISSION)}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def _source_or_redirect(self, request, object_id):
         source = self.get_object(request, object_id)
@@ -418,6 +429,7 @@ class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
             )
             extra["status_url"] = reverse("admin:sources_source_status", args=[object_id])
             extra["statuses"] = SourceStatus.choices
+            extra["may_review"] = request.user.has_perm(REVIEW_PERMISSION)
             if user_is_keeper(request.user):
                 extra["keeper"] = {
                     "duplicates": source_possible_duplicates(source=source),
