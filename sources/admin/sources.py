@@ -163,6 +163,7 @@ class ContactLogInline(admin.TabularInline):
 @admin.register(Source)
 class SourceAdmin(VersionCompareAdminMixin, VersionAdmin):
     form = SourceChangeForm
+    change_list_template = "admin/sources/source/change_list.html"
     list_display = (
         "codename",
         "descriptor_list",
