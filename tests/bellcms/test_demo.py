@@ -23,6 +23,7 @@ def test_demo_creates_users_who_can_log_in_with_the_printed_passwords():
     _, passwords = run_demo()
     groups = {
         "editor": "Editors",
+        "editor2": "Editors",
         "journalist": "Journalists",
         "keeper": "Source keepers",
         "audience": "Audience",
@@ -50,6 +51,7 @@ def test_demo_imports_the_sample_once_with_the_journalist_as_author(client):
     # The same text went out a week ago as #1: the public archive has an issue to show.
     (back_issue,) = Issue.objects.published()
     assert (back_issue.number, issue.number) == (1, 2)
+    assert set(back_issue.stories.values_list("status", flat=True)) == {"approved"}
     assert client.get(f"/archive/{back_issue.newsletter.slug}/1/").status_code == 200
     assert client.get(f"/archive/{back_issue.newsletter.slug}/2/").status_code == 404
 

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from issues.models import Issue
+from issues.models import Issue, Story
 from sources.keys import KeyUnavailable
 from sources.models import Source
 from sources.services import descriptor_approve, source_create
@@ -30,6 +30,8 @@ SAMPLE_TITLE = "The Kremlin view on Putin-Trump talks"
 DEMO_SOURCE = "KESTREL"
 DEMO_USERS = {
     "editor": ("Editors", "Elena", "Editor"),
+    # A second editor: a retraction or a takedown needs two.
+    "editor2": ("Editors", "Emil", "Redaktor"),
     "journalist": ("Journalists", "Jonas", "Journalist"),
     "keeper": ("Source keepers", "Karin", "Keeper"),
     "audience": ("Audience", "Aino", "Audience"),
@@ -38,7 +40,8 @@ DEMO_USERS = {
 
 class Command(BaseCommand):
     help = (
-        "Create the demo users (editor, journalist, keeper, audience) and import the sample issue."
+        "Create the demo users (two editors, journalist, keeper, audience) and import the sample "
+        "issue."
     )
 
     def handle(self, *args, **options):
@@ -67,6 +70,8 @@ class Command(BaseCommand):
     def _published_back_issue(self) -> None:
         """Last week's issue, as if the scheduler had sent it: the archive's first page."""
         issue = self._sample_import()
+        # Every story in an issue that went out had been approved.
+        issue.stories.update(status=Story.Status.APPROVED)
         issue.status = Issue.Status.SENT
         issue.published_at = issue.publish_at = timezone.now() - timedelta(days=7)
         issue.save(update_fields=["status", "published_at", "publish_at", "updated_at"])
