@@ -22,11 +22,13 @@ from .models import (
     Block,
     Correction,
     CorrectionKind,
+    CorrectionNotice,
     Story,
     StoryEvent,
     Withdrawal,
     WithdrawalKind,
 )
+from .signals import correction_notice_created
 from .steps import WorkflowError, capitalised, issue_event, issue_locked, quoted, story_locked
 from .workflow import ISSUE_TRANSITIONS, STORY_RECORD_STEPS, Transition
 
@@ -275,6 +277,77 @@ def record_since(issue) -> list:
     withdrawals = Withdrawal.objects.filter(
         approved_at__gt=before, approved_at__lte=until, **newsletter
     ).select_related("story__issue")
+    return _record_rows(corrections, withdrawals)
+
+
+# Telling the readers who got the story -------------------------------------------------------
+
+
+def _record_rows(corrections, withdrawals) -> list:
+    """Corrections and carried-out withdrawals, oldest first."""
     made = [(row.created_at, row) for row in corrections]
     made += [(row.approved_at, row) for row in withdrawals]
     return [row for _when, row in sorted(made, key=lambda pair: pair[0])]
+
+
+def notice_record(notice: CorrectionNotice) -> list:
+    """What ``notice`` tells: its story's corrections and carried-out withdrawals made after
+    the previous notice and up to this one, oldest first."""
+    return _story_record_between(notice.story, notice.since, notice.created_at)
+
+
+def _story_record_between(story: Story, since, until) -> list:
+    corrections = story.corrections.filter(created_at__lte=until)
+    withdrawals = story.withdrawals.carried_out().filter(approved_at__lte=until)
+    if since is not None:
+        corrections = corrections.filter(created_at__gt=since)
+        withdrawals = withdrawals.filter(approved_at__gt=since)
+    return _record_rows(
+        corrections.select_related("story__issue"), withdrawals.select_related("story__issue")
+    )
+
+
+def correction_notice_send(*, story: Story, acting_user) -> CorrectionNotice:
+    """Email the readers who got ``story``'s issue what changed on its record since its last
+    notice: its corrections, its retraction or takedown. They are exactly the subscribers the
+    issue went out to (their deliveries sent, or uncertain), less those who have since
+    unsubscribed or are suppressed; never today's list. The sending is subscribers' dispatch,
+    with its ledger and progress page; this makes the notice and its event."""
+    step = STORY_RECORD_STEPS["notice"]
+    with transaction.atomic():
+        current = story_locked(story)
+        _on_the_record(current, acting_user, step)
+        last = current.notices.order_by("-created_at").values_list("created_at", flat=True)
+        since, now = last.first(), timezone.now()
+        told = _story_record_between(current, since, now)
+        if not told:
+            raise WorkflowError(
+                _("Nothing to tell: readers have had a notice of everything on the record.")
+                if since
+                else _("Nothing to tell yet: the story has no correction or withdrawal."),
+                code="nothing",
+            )
+        notice = CorrectionNotice.objects.create(
+            story=current, since=since, created_by=acting_user, created_at=now
+        )
+        _event(
+            current,
+            acting_user,
+            step,
+            _("To the readers of issue #%(number)s: %(what)s.")
+            % {
+                "number": current.issue.number,
+                "what": ", ".join(str(row.get_kind_display()).lower() for row in told),
+            },
+        )
+        correction_notice_created.send(sender=CorrectionNotice, notice=notice)
+    return notice
+
+
+def correction_notice_finish(*, notice: CorrectionNotice) -> bool:
+    """Dispatch's step: the notice's messages have all gone; True if this call said so."""
+    return bool(
+        CorrectionNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(
+            sent_at=timezone.now()
+        )
+    )

@@ -583,6 +583,40 @@ class Withdrawal(models.Model):
         return f"{self.get_kind_display()}: {self.story}"
 
 
+class CorrectionNotice(models.Model):
+    """An email telling the readers who got a story's issue of what changed on the story's
+    record since (its corrections, its retraction or takedown), sent to exactly those readers
+    by subscribers' dispatch (``issues.corrections.correction_notice_send``).
+
+    It tells what was added to the record after ``since`` (the story's previous notice, if
+    any) and up to ``created_at``: the record is added to, never changed, so a notice reads
+    the same whenever it is rendered, and each entry is told once.
+    """
+
+    story = models.ForeignKey(
+        Story, verbose_name=_("story"), on_delete=models.PROTECT, related_name="notices"
+    )
+    since = models.DateTimeField(_("tells what came after"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(
+        _("sent"), null=True, blank=True, help_text=_("When its last message went out.")
+    )
+
+    class Meta:
+        verbose_name = _("correction notice")
+        verbose_name_plural = _("correction notices")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.story} ({self.created_at:%Y-%m-%d})"
+
+
 class StoryDraft(models.Model):
     """What one person has typed in a story's editor and not saved yet.
 

@@ -20,12 +20,16 @@ import nh3
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from markdown_it import MarkdownIt
 
-from .corrections import record_since
+from .corrections import notice_record, record_since
 from .markup import ALLOWED_URL_SCHEMES
 from .models import Block, Issue, Withdrawal
 
@@ -364,3 +368,57 @@ def issue_render_message(
 def issue_render_eml(*, issue: Issue, to: str | Sequence[str] | None = None) -> bytes:
     """The issue as the bytes of a complete .eml message (RFC 5322, UTF-8 bodies)."""
     return issue_render_message(issue=issue, to=to).message().as_bytes()
+
+
+def notice_render(*, notice) -> RenderedIssue:
+    """A correction notice (``CorrectionNotice``) as an email from the newsletter, laid out
+    like an issue: what the readers got, then the record since, then where the story stands.
+    Once a story is taken down, no part of the notice names it or links to it."""
+    story = notice.story
+    issue = Issue.objects.select_related("newsletter").get(pk=story.issue_id)
+    rows = notice_record(notice)
+    taken_down = (
+        any(isinstance(row, Withdrawal) and row.kind == Withdrawal.Kind.TAKEDOWN for row in rows)
+        or story.withdrawals.carried_out().filter(kind=Withdrawal.Kind.TAKEDOWN).exists()
+    )
+    facts = {
+        "number": issue.number,
+        "newsletter": issue.newsletter.name,
+        "date": date_format(timezone.localtime(issue.published_at), "j F Y"),
+        "headline": story.headline,
+    }
+    if taken_down:
+        title = _("A story you received has been removed")
+        intro = _(
+            "A story in issue #%(number)s of %(newsletter)s, which you received on %(date)s, "
+            "has been removed."
+        )
+    else:
+        title = f"{rows[-1].get_kind_display()}: {story.headline}"
+        url = settings.BELLCMS_BASE_URL + reverse(
+            "archive:story", args=[issue.newsletter.slug, issue.number, story.slug]
+        )
+        intro = _(
+            "On %(date)s, issue #%(number)s of %(newsletter)s, which you received, carried "
+            "“%(headline)s”. We have since set the record straight.\n\n"
+            "[Read the story as it stands now](%(url)s)."
+        )
+        facts["url"] = url
+    context = _issue_context(issue, [])
+    record = [_carried(row) for row in rows]
+    if taken_down:
+        record = [{**entry, "headline": ""} for entry in record]
+    subject = f"{issue.newsletter.kicker}: {title}"
+    context.update(
+        subject=subject,
+        subject_rule=_underline(subject, "="),
+        title=title,
+        intro=paragraphs(intro % facts),
+        record=record,
+    )
+    return RenderedIssue(
+        subject=subject,
+        text=_text_from_context(context),
+        html=html_from_context(context),
+        from_email=_sender(issue.newsletter),
+    )

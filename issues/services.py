@@ -19,7 +19,12 @@ from .access import issue_is_locked, story_is_authored_by, user_is_editor
 from .admin_log import admin_log
 
 # The record of published stories has its own module; the public API names them here too.
-from .corrections import story_correct, story_retract, story_takedown  # noqa: F401
+from .corrections import (  # noqa: F401
+    correction_notice_send,
+    story_correct,
+    story_retract,
+    story_takedown,
+)
 from .models import Issue, Story, StoryEvent, StoryStatus
 from .signals import issue_published, story_review_checks
 from .steps import WorkflowError

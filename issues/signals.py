@@ -13,3 +13,8 @@ issue_published = Signal()
 # refuses the step with code "unsourced". A receiver's exception is not caught: it refuses the
 # step too, rather than letting a story through unchecked.
 story_review_checks = Signal()
+
+# Sent with sender=CorrectionNotice, notice=<the notice>, inside the transaction that created
+# it: the receiver (subscribers' dispatch) takes its audience from the original issue's
+# deliveries, and its rows commit, or roll back, with the notice.
+correction_notice_created = Signal()

@@ -155,6 +155,7 @@ STORY_RECORD_STEPS = {
         _record_step("takedown_request", _("Takedown requested")),
         _record_step("takedown", _("Taken down")),
         _record_step("withdrawal_cancel", _("Retraction or takedown request withdrawn")),
+        _record_step("notice", _("Notice emailed to the issue's readers")),
     )
 }
 

@@ -22,10 +22,16 @@ from django.db import connection, transaction
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from issues.models import Issue, IssueStatus
+from issues.models import CorrectionNotice, Issue
 
 from .addresses import suppression_hash_normalised
-from .dispatch import dispatch_finish_if_done, in_flight_flag, pending_due
+from .dispatch import (
+    dispatch_finish_if_done,
+    dispatch_is_live,
+    in_flight_flag,
+    pending_due,
+    sending_key,
+)
 from .models import (
     Delivery,
     DeliveryStatus,
@@ -63,17 +69,16 @@ class Claimed:
         )
 
 
-def leases_recover(*, issue_id: int, now) -> int:
+def leases_recover(*, issue_id: int | None = None, notice_id: int | None = None, now) -> int:
     """Put the rows of dead workers' batches (lease run out) back to pending; return how many.
 
     A batch is sent in id order and each row is recorded as soon as the server answers, so of
     a dead batch the rows still claimed are the unsent ones, and only the lowest of them can
     have been in flight. That one is marked: sent again, it is recorded as ``uncertain``.
     """
+    key = sending_key(issue_id=issue_id, notice_id=notice_id)
     expired = list(
-        Delivery.objects.filter(
-            issue_id=issue_id, status=DeliveryStatus.CLAIMED, claimed_until__lt=now
-        )
+        Delivery.objects.filter(status=DeliveryStatus.CLAIMED, claimed_until__lt=now, **key)
         .order_by("pk")
         .select_for_update(skip_locked=True)
         .values_list("pk", "claim")
@@ -84,8 +89,8 @@ def leases_recover(*, issue_id: int, now) -> int:
         status=DeliveryStatus.PENDING, claim=None, claimed_until=None
     )
     logger.warning(
-        "Issue %s: %d deliveries of %d dead batch(es) back to pending.",
-        issue_id,
+        "%s: %d deliveries of %d dead batch(es) back to pending.",
+        _named(key),
         len(expired),
         len({claim for _pk, claim in expired}),
     )
@@ -93,15 +98,20 @@ def leases_recover(*, issue_id: int, now) -> int:
 
 
 def deliveries_claim(
-    *, issue_id: int, newsletter_id: int, size: int | None = None
+    *,
+    issue_id: int | None = None,
+    notice_id: int | None = None,
+    newsletter_id: int,
+    size: int | None = None,
 ) -> tuple[uuid.UUID, list[Claimed]]:
-    """Claim up to ``size`` due pending deliveries of an issue under a fresh lease."""
+    """Claim up to ``size`` due pending deliveries of a sending under a fresh lease."""
+    key = sending_key(issue_id=issue_id, notice_id=notice_id)
     now = timezone.now()
     claim = uuid.uuid4()
     with transaction.atomic():
-        leases_recover(issue_id=issue_id, now=now)
+        leases_recover(now=now, **key)
         pks = list(
-            Delivery.objects.filter(pending_due(now), issue_id=issue_id)
+            Delivery.objects.filter(pending_due(now), **key)
             .order_by("pk")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[: size or settings.DISPATCH_BATCH_SIZE]
@@ -115,7 +125,7 @@ def deliveries_claim(
             claim=claim,
             claimed_until=now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
         )
-        Dispatch.objects.filter(issue_id=issue_id).update(last_active_at=now)
+        Dispatch.objects.filter(**key).update(last_active_at=now)
     # Unordered (the model's default order would join two more tables): a subscriber has one
     # subscription per newsletter.
     subscription = (
@@ -297,18 +307,34 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(settings.DISPATCH_RETRY_SECONDS * 2 ** (attempts - 1), 3600))
 
 
-class _Sender:
-    """One issue's message, built once, and the process's transport."""
+def _named(key: dict) -> str:
+    """A sending as the logs name it: "Issue 12", "Correction notice 3"."""
+    if "issue_id" in key:
+        return f"Issue {key['issue_id']}"
+    return f"Correction notice {key['notice_id']}"
 
-    def __init__(self, issue: Issue):
-        from issues.rendering import issue_render
+
+class _Sender:
+    """One sending's message (an issue's, or a correction notice's), built once, and the
+    process's transport."""
+
+    def __init__(self, issue: Issue | None = None, *, notice: CorrectionNotice | None = None):
+        from issues.rendering import issue_render, notice_render
 
         from .issue_email import issue_mailing_prepare
         from .raw_message import RawIssueMessage
         from .sending import transport
 
-        self.issue = issue
-        self.mailing = issue_mailing_prepare(rendered=issue_render(issue=issue), issue=issue)
+        if notice is not None:
+            self.name = _named({"notice_id": notice.pk})
+            self.mailing = issue_mailing_prepare(
+                rendered=notice_render(notice=notice),
+                issue=notice.story.issue,
+                ident=f"notice-{notice.pk}",
+            )
+        else:
+            self.name = _named({"issue_id": issue.pk})
+            self.mailing = issue_mailing_prepare(rendered=issue_render(issue=issue), issue=issue)
         self.transport = transport()
         self.raw = RawIssueMessage(self.mailing) if self.transport.raw else None
 
@@ -374,7 +400,7 @@ def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> No
                 if renewed < len(rows) - index:
                     # The lease ran out (this process was stopped for a while) and another
                     # worker took the rest: leave them to it.
-                    logger.warning("Issue %s: a batch lost its lease; stopping.", sender.issue.pk)
+                    logger.warning("%s: a batch lost its lease; stopping.", sender.name)
                     return
                 renew_at = time.monotonic() + lease / 3
             attempts = row.attempts + 1
@@ -440,40 +466,46 @@ TRANSPORT_BACKOFF_SECONDS = (5, 10, 20, 40, 60)
 
 
 def dispatch_run(
-    *, issue_id: int, transport_failures: int = 0, seconds: float | None = None
+    *,
+    issue_id: int | None = None,
+    notice_id: int | None = None,
+    transport_failures: int = 0,
+    seconds: float | None = None,
 ) -> RunOutcome:
-    """One batch task: claim and send batches of the issue until none is left or the time is
-    up. Returns when to run again."""
+    """One batch task: claim and send batches of the sending (an issue's or a notice's) until
+    none is left or the time is up. Returns when to run again."""
     from .sending import TransportDown
 
+    key = sending_key(issue_id=issue_id, notice_id=notice_id)
     deadline = time.monotonic() + (seconds or settings.DISPATCH_TASK_SECONDS)
     sender = None
     while True:
-        dispatch = Dispatch.objects.select_related("issue").filter(issue_id=issue_id).first()
-        if dispatch is None or dispatch.issue.status != IssueStatus.SENDING:
+        dispatch = (
+            Dispatch.objects.select_related("issue", "notice__story__issue").filter(**key).first()
+        )
+        if dispatch is None or not dispatch_is_live(dispatch):
             return RunOutcome(None)
         if dispatch.state != DispatchState.RUNNING:
-            dispatch_finish_if_done(issue_id=issue_id)
+            dispatch_finish_if_done(**key)
             return RunOutcome(None)
-        claim, rows = deliveries_claim(
-            issue_id=issue_id, newsletter_id=dispatch.issue.newsletter_id
-        )
+        issue = dispatch.issue if issue_id is not None else dispatch.notice.story.issue
+        claim, rows = deliveries_claim(newsletter_id=issue.newsletter_id, **key)
         if not rows:
-            if dispatch_finish_if_done(issue_id=issue_id):
+            if dispatch_finish_if_done(**key):
                 return RunOutcome(None)
-            return RunOutcome(_seconds_until_claimable(issue_id))
+            return RunOutcome(_seconds_until_claimable(key))
         if sender is None:
-            sender = _Sender(dispatch.issue)
+            sender = _Sender(dispatch.issue, notice=dispatch.notice)
         try:
             _batch_send(sender=sender, claim=claim, rows=rows)
         except TransportDown as down:
             wait = TRANSPORT_BACKOFF_SECONDS[
                 min(transport_failures, len(TRANSPORT_BACKOFF_SECONDS) - 1)
             ]
-            Dispatch.objects.filter(issue_id=issue_id).update(last_error=down.reason)
+            Dispatch.objects.filter(**key).update(last_error=down.reason)
             logger.warning(
-                "Issue %s: the mail server failed (%s); trying again in %d s.",
-                issue_id,
+                "%s: the mail server failed (%s); trying again in %d s.",
+                sender.name,
                 down.reason,
                 wait,
             )
@@ -481,17 +513,17 @@ def dispatch_run(
         if transport_failures or dispatch.last_error:
             # A batch went through: whatever trouble the sending had is over.
             transport_failures = 0
-            Dispatch.objects.filter(issue_id=issue_id).update(last_error="")
+            Dispatch.objects.filter(**key).update(last_error="")
             dispatch.last_error = ""
         if time.monotonic() >= deadline:
             return RunOutcome(0)
 
 
-def _seconds_until_claimable(issue_id: int) -> float | None:
-    """How long until a row of the issue may be claimed (a retry falls due, a lease runs
+def _seconds_until_claimable(key: dict) -> float | None:
+    """How long until a row of the sending may be claimed (a retry falls due, a lease runs
     out); None when nothing is pending or claimed. At most a minute."""
     soonest = Delivery.objects.filter(
-        issue_id=issue_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED], **key
     ).aggregate(
         retry=Min("next_attempt_at", filter=Q(status=DeliveryStatus.PENDING)),
         lease=Min("claimed_until", filter=Q(status=DeliveryStatus.CLAIMED)),

@@ -19,6 +19,11 @@ Who receives an issue is decided once, when it is published: one ``Delivery`` ro
    delays it.
 5. Editors pause, resume and cancel a sending (``dispatch_pause`` …); ``dispatch_progress``
    is what ``manage.py dispatch_status`` and the admin show.
+
+A correction notice (``issues.corrections.correction_notice_send``) is sent the same way, from
+its own rows: ``correction_notice_created`` snapshots the subscribers the story's issue went
+to (their deliveries sent or uncertain, still subscribed), and the same batches, ledger and
+progress follow. Each function below takes the sending as ``issue_id`` or ``notice_id``.
 """
 
 import dataclasses
@@ -33,7 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from issues.models import Issue, IssueEvent, IssueStatus
+from issues.corrections import correction_notice_finish
+from issues.models import CorrectionNotice, IssueEvent, IssueStatus
 from issues.services import WorkflowError
 
 from .models import (
@@ -141,13 +147,77 @@ def issue_published_received(sender, *, issue, **kwargs) -> None:
     transaction.on_commit(lambda: dispatch_enqueue(issue_id=issue_id))
 
 
-def dispatch_enqueue(*, issue_id: int, tasks: int | None = None) -> None:
-    """Queue batch tasks for an issue: as many as worker processes may share its sending."""
-    from .tasks import send_issue
+def sending_key(*, issue_id: int | None = None, notice_id: int | None = None) -> dict:
+    """The filter of one sending's rows (deliveries, dispatch): an issue's or a notice's."""
+    if (issue_id is None) == (notice_id is None):
+        raise TypeError("a sending is of exactly one of an issue and a notice")
+    return {"issue_id": issue_id} if issue_id is not None else {"notice_id": notice_id}
 
-    Dispatch.objects.filter(issue_id=issue_id).update(last_active_at=timezone.now())
+
+def _notice_snapshot_sql() -> str:
+    quote = connection.ops.quote_name
+    delivery = quote(Delivery._meta.db_table)
+    subscriber = quote(Subscriber._meta.db_table)
+    subscription = quote(Subscription._meta.db_table)
+    # As the issue's snapshot, and from the issue's own rows: whoever it went to, less those
+    # not subscribed any more (the suppressed among them, as there).
+    return (
+        f"INSERT INTO {delivery} "  # noqa: S608
+        "(notice_id, subscriber_id, status, attempts, in_flight_at_crash, message_id, "
+        "smtp_response, created_at) "
+        f"SELECT %s, s.id, %s, 0, %s, '', '', %s FROM {delivery} d "
+        f"INNER JOIN {subscriber} s ON s.id = d.subscriber_id "
+        f"INNER JOIN {subscription} m ON m.subscriber_id = s.id "
+        "WHERE d.issue_id = %s AND d.status IN (%s, %s) "
+        "AND m.newsletter_id = %s AND m.status = %s AND s.status = %s "
+        "ON CONFLICT (notice_id, subscriber_id) DO NOTHING"
+    )
+
+
+def notice_deliveries_snapshot(*, notice: CorrectionNotice) -> int:
+    """Create a pending ``Delivery`` of ``notice`` for each subscriber the story's issue went
+    to (sent, or uncertain: may have arrived) and who is still subscribed to its newsletter;
+    return how many. One INSERT … SELECT, in the caller's transaction."""
+    issue = notice.story.issue
+    params = [
+        notice.pk,
+        DeliveryStatus.PENDING,
+        False,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        issue.pk,
+        DeliveryStatus.SENT,
+        DeliveryStatus.UNCERTAIN,
+        issue.newsletter_id,
+        SubscriptionStatus.ACTIVE,
+        SubscriberStatus.ACTIVE,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_notice_snapshot_sql(), params)
+        return cursor.rowcount
+
+
+def correction_notice_received(sender, *, notice, **kwargs) -> None:
+    """``issues.signals.correction_notice_created``: the notice's audience, its dispatch, and
+    its batch tasks once the notice has committed."""
+    audience = notice_deliveries_snapshot(notice=notice)
+    Dispatch.objects.create(notice=notice, audience=audience)
+    notice_id = notice.pk
+    transaction.on_commit(lambda: dispatch_enqueue(notice_id=notice_id))
+
+
+def dispatch_enqueue(
+    *, issue_id: int | None = None, notice_id: int | None = None, tasks: int | None = None
+) -> None:
+    """Queue batch tasks for a sending: as many as worker processes may share it."""
+    from .tasks import send_issue, send_notice
+
+    key = sending_key(issue_id=issue_id, notice_id=notice_id)
+    Dispatch.objects.filter(**key).update(last_active_at=timezone.now())
     for _task in range(tasks or settings.DISPATCH_TASKS_PER_ISSUE):
-        send_issue.delay(issue_id)
+        if issue_id is not None:
+            send_issue.delay(issue_id)
+        else:
+            send_notice.delay(notice_id)
 
 
 def pending_due(now) -> Q:
@@ -168,14 +238,12 @@ def in_flight_flag(expired) -> list[int]:
     return [pk for pk, _claim in expired]
 
 
-def dispatch_counts(*, issue_id: int) -> dict[str, int]:
-    """Deliveries of an issue by status, every status present (0 when none)."""
+def dispatch_counts(*, issue_id: int | None = None, notice_id: int | None = None) -> dict:
+    """Deliveries of a sending by status, every status present (0 when none)."""
+    key = sending_key(issue_id=issue_id, notice_id=notice_id)
     found = Counter(
         dict(
-            Delivery.objects.filter(issue_id=issue_id)
-            .order_by()
-            .values_list("status")
-            .annotate(n=Count("pk"))
+            Delivery.objects.filter(**key).order_by().values_list("status").annotate(n=Count("pk"))
         )
     )
     return {status: found.get(status, 0) for status in DeliveryStatus.values}
@@ -189,60 +257,74 @@ def _summary(counts: dict[str, int]) -> str:
     )
 
 
-def _cancelled_leftovers(issue_id: int) -> None:
+def _cancelled_leftovers(key: dict) -> None:
     """A cancelled sending's rows that came back after the cancel: put back to pending by a
     batch in flight (a temporary refusal, the mail server lost), or claimed by a worker that
     died (no claim comes to recover them any more). They are cancelled too; of a dead batch,
     the row that may have been in flight keeps that mark."""
     expired = in_flight_flag(
         Delivery.objects.filter(
-            issue_id=issue_id, status=DeliveryStatus.CLAIMED, claimed_until__lt=timezone.now()
+            status=DeliveryStatus.CLAIMED, claimed_until__lt=timezone.now(), **key
         )
         .order_by("pk")
         .values_list("pk", "claim")
     )
-    Delivery.objects.filter(
-        Q(status=DeliveryStatus.PENDING) | Q(pk__in=expired), issue_id=issue_id
-    ).update(status=DeliveryStatus.CANCELLED, claim=None, claimed_until=None, next_attempt_at=None)
+    Delivery.objects.filter(Q(status=DeliveryStatus.PENDING) | Q(pk__in=expired), **key).update(
+        status=DeliveryStatus.CANCELLED, claim=None, claimed_until=None, next_attempt_at=None
+    )
 
 
-def dispatch_finish_if_done(*, issue_id: int) -> bool:
-    """Make the issue sent once no delivery is pending or claimed; True if this call did."""
+def dispatch_finish_if_done(*, issue_id: int | None = None, notice_id: int | None = None) -> bool:
+    """Make the issue sent (the notice sent) once no delivery is pending or claimed; True if
+    this call did."""
     from issues.services import issue_finish
 
-    dispatch = Dispatch.objects.filter(issue_id=issue_id).first()
-    if dispatch is not None and dispatch.state == DispatchState.CANCELLED:
-        _cancelled_leftovers(issue_id)
+    key = sending_key(issue_id=issue_id, notice_id=notice_id)
+    dispatch = Dispatch.objects.filter(**key).select_related("issue", "notice").first()
+    if dispatch is None:
+        return False
+    if dispatch.state == DispatchState.CANCELLED:
+        _cancelled_leftovers(key)
     if Delivery.objects.filter(
-        issue_id=issue_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED], **key
     ).exists():
         return False
-    issue = Issue.objects.filter(pk=issue_id).first()
-    if issue is None:
-        return False
     with transaction.atomic():
-        finished = issue_finish(issue=issue, comment=_summary(dispatch_counts(issue_id=issue_id)))
+        if issue_id is not None:
+            summary = _summary(dispatch_counts(issue_id=issue_id))
+            finished = issue_finish(issue=dispatch.issue, comment=summary)
+        else:
+            finished = correction_notice_finish(notice=dispatch.notice)
         if finished:
             # Paused during its last batch, a sending is finished all the same.
             Dispatch.objects.filter(
-                issue_id=issue_id, state__in=[DispatchState.RUNNING, DispatchState.PAUSED]
+                state__in=[DispatchState.RUNNING, DispatchState.PAUSED], **key
             ).update(state=DispatchState.FINISHED)
-            Dispatch.objects.filter(issue_id=issue_id).update(
-                finished_at=timezone.now(), last_error=""
-            )
+            Dispatch.objects.filter(**key).update(finished_at=timezone.now(), last_error="")
     return finished
+
+
+def dispatch_is_live(dispatch: Dispatch) -> bool:
+    """Whether ``dispatch`` (its issue or notice read along) still has messages to send: its
+    issue is sending, its notice not sent yet."""
+    if dispatch.issue_id is not None:
+        return dispatch.issue.status == IssueStatus.SENDING
+    return dispatch.notice.sent_at is None
 
 
 def dispatch_wake_quiet(now=None) -> list[int]:
     """The scheduler's safety net: queue tasks for sendings that went quiet with work due
     (their tasks lost with a restarted broker, a killed worker's rows past their lease), and
-    finish those with nothing left. Returns the ids of the issues woken."""
+    finish those with nothing left. Returns the ids of the issues woken (notices are woken
+    too, and logged)."""
     now = now or timezone.now()
     woken = []
-    for dispatch in Dispatch.objects.filter(issue__status=IssueStatus.SENDING).select_related(
-        "issue"
-    ):
-        if dispatch_finish_if_done(issue_id=dispatch.issue_id):
+    live = Q(issue__status=IssueStatus.SENDING) | Q(
+        notice__isnull=False, notice__sent_at__isnull=True
+    )
+    for dispatch in Dispatch.objects.filter(live).select_related("issue", "notice"):
+        key = sending_key(issue_id=dispatch.issue_id, notice_id=dispatch.notice_id)
+        if dispatch_finish_if_done(**key):
             continue
         if dispatch.state != DispatchState.RUNNING:
             continue
@@ -251,9 +333,12 @@ def dispatch_wake_quiet(now=None) -> list[int]:
         ):
             continue
         due = pending_due(now) | Q(status=DeliveryStatus.CLAIMED, claimed_until__lt=now)
-        if Delivery.objects.filter(due, issue_id=dispatch.issue_id).exists():
-            dispatch_enqueue(issue_id=dispatch.issue_id)
-            woken.append(dispatch.issue_id)
+        if Delivery.objects.filter(due, **key).exists():
+            dispatch_enqueue(**key)
+            if dispatch.issue_id is not None:
+                woken.append(dispatch.issue_id)
+            else:
+                logger.info("Correction notice %s: woken.", dispatch.notice_id)
     return woken
 
 
@@ -371,9 +456,9 @@ RATE_WINDOW_SECONDS = 60
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
-    """Where an issue's sending stands, for ``dispatch_status`` and the admin's progress bar."""
+    """Where a sending stands, for ``dispatch_status`` and the admin's progress bar."""
 
-    issue_id: int
+    issue_id: int | None
     state: str
     state_label: str
     audience: int
@@ -385,6 +470,7 @@ class Progress:
     last_sent_at: datetime | None
     rate: float | None
     last_error: str
+    notice_id: int | None = None
 
     @property
     def total(self) -> int:
@@ -423,9 +509,12 @@ class Progress:
         return (self.first_sent_at - self.publish_at).total_seconds()
 
 
-def dispatch_progress(*, issue_id: int, now: datetime | None = None) -> Progress | None:
-    """The progress of an issue's sending; None when it has none (not published)."""
-    dispatch = Dispatch.objects.select_related("issue").filter(issue_id=issue_id).first()
+def dispatch_progress(
+    *, issue_id: int | None = None, notice_id: int | None = None, now: datetime | None = None
+) -> Progress | None:
+    """The progress of a sending; None when there is none (an issue not published)."""
+    key = sending_key(issue_id=issue_id, notice_id=notice_id)
+    dispatch = Dispatch.objects.select_related("issue", "notice").filter(**key).first()
     if dispatch is None:
         return None
     now = now or timezone.now()
@@ -434,7 +523,7 @@ def dispatch_progress(*, issue_id: int, now: datetime | None = None) -> Progress
     # One query: counts by status, and when the mail server accepted the first, last and the
     # last minute's messages.
     rows = (
-        Delivery.objects.filter(issue_id=issue_id)
+        Delivery.objects.filter(**key)
         .order_by()
         .values("status")
         .annotate(
@@ -463,11 +552,13 @@ def dispatch_progress(*, issue_id: int, now: datetime | None = None) -> Progress
         rate = recent / window if recent and window > 0 else 0.0
     return Progress(
         issue_id=issue_id,
+        notice_id=notice_id,
         state=dispatch.state,
         state_label=dispatch.get_state_display(),
         audience=dispatch.audience,
         counts=counts,
-        publish_at=dispatch.issue.publish_at,
+        # A notice goes out as soon as it is made.
+        publish_at=dispatch.issue.publish_at if issue_id else dispatch.notice.created_at,
         started_at=dispatch.started_at,
         finished_at=dispatch.finished_at,
         first_sent_at=first,

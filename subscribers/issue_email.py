@@ -46,6 +46,8 @@ class IssueMailing:
 
     issue_id: int
     newsletter_id: int
+    # What the Message-ID names: "issue-12", or "notice-3" for a correction notice.
+    ident: str
     list_id: str
     domain: str
     mailto: str
@@ -62,7 +64,7 @@ class IssueMailing:
         mailto = f"mailto:{self.mailto}?subject=unsubscribe%20{unsubscribe.replace(':', '%3A')}"
         return Personal(
             to=subscriber.email,
-            message_id=f"<issue-{self.issue_id}.{subscriber.public_id.hex}@{self.domain}>",
+            message_id=f"<{self.ident}.{subscriber.public_id.hex}@{self.domain}>",
             unsubscribe_url=unsubscribe_url,
             preferences_url=_TOKEN_URLS.preferences(preferences),
             list_unsubscribe=f"<{unsubscribe_url}>, <{mailto}>",
@@ -154,8 +156,12 @@ def _list_id(newsletter, domain: str) -> str:
     return f"{' '.join(encoded.split())} {list_id}"
 
 
-def issue_mailing_prepare(*, rendered: RenderedIssue, issue: Issue) -> IssueMailing:
-    """Add the footer to a rendered issue once; see ``IssueMailing.message``."""
+def issue_mailing_prepare(
+    *, rendered: RenderedIssue, issue: Issue, ident: str | None = None
+) -> IssueMailing:
+    """Add the footer to a rendered issue once; see ``IssueMailing.message``. A correction
+    notice is rendered like an issue and goes out under its story's issue's newsletter, with
+    its own ``ident`` ("notice-3") in its Message-ID."""
     newsletter = issue.newsletter
     context = {
         "newsletter": newsletter,
@@ -173,6 +179,7 @@ def issue_mailing_prepare(*, rendered: RenderedIssue, issue: Issue) -> IssueMail
     return IssueMailing(
         issue_id=issue.pk,
         newsletter_id=newsletter.pk,
+        ident=ident or f"issue-{issue.pk}",
         list_id=_list_id(newsletter, settings.SUBSCRIBERS_LIST_ID_DOMAIN or domain),
         domain=domain,
         mailto=unsubscribe_mailto(rendered.from_email),

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from issues.models import Issue, Newsletter
+from issues.models import CorrectionNotice, Issue, Newsletter
 
 from .addresses import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 
@@ -312,9 +312,11 @@ class SignupAttempt(models.Model):
 
 
 class Delivery(models.Model):
-    """One issue to one subscriber: the audience snapshot taken when the issue was published.
+    """One issue, or one correction notice, to one subscriber: the audience snapshot taken
+    when the issue was published (the notice made).
 
-    Unique per (issue, subscriber) in the database, so no code path can mail anyone twice.
+    Unique per (issue, subscriber) and per (notice, subscriber) in the database, so no code
+    path can mail anyone twice.
     """
 
     Status = DeliveryStatus
@@ -324,8 +326,20 @@ class Delivery(models.Model):
         verbose_name=_("issue"),
         on_delete=models.PROTECT,
         related_name="deliveries",
+        # Empty for a notice's row.
+        null=True,
+        blank=True,
         # The unique (issue, subscriber) and the (issue, status, id) indexes start with it; a
         # third would only cost every recorded outcome one more index write.
+        db_index=False,
+    )
+    notice = models.ForeignKey(
+        CorrectionNotice,
+        verbose_name=_("correction notice"),
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        null=True,
+        blank=True,
         db_index=False,
     )
     subscriber = models.ForeignKey(
@@ -380,8 +394,16 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["issue", "subscriber"], name="delivery_unique_per_issue_subscriber"
             ),
+            models.UniqueConstraint(
+                fields=["notice", "subscriber"], name="delivery_unique_per_notice_subscriber"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(issue__isnull=False, notice__isnull=True)
+                | Q(issue__isnull=True, notice__isnull=False),
+                name="delivery_of_an_issue_or_a_notice",
             ),
         ]
         # Claims take an issue's pending rows in id order, LIMIT a batch: the index gives them
@@ -391,25 +413,44 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["issue", "status", "id"], name="delivery_issue_status_id_idx"),
             models.Index(
+                fields=["notice", "status", "id"],
+                condition=Q(notice__isnull=False),
+                name="delivery_notice_status_id_idx",
+            ),
+            models.Index(
                 fields=["claim"], condition=Q(claim__isnull=False), name="delivery_claim_idx"
             ),
         ]
 
     def __str__(self):
-        return f"{self.issue} → {self.subscriber} ({self.get_status_display()})"
+        return f"{self.issue or self.notice} → {self.subscriber} ({self.get_status_display()})"
 
 
 class Dispatch(models.Model):
-    """The sending of one published issue: its audience size and whether it may go on.
+    """The sending of one published issue, or of one correction notice: its audience size and
+    whether it may go on.
 
-    Created with the audience snapshot. Editors pause, resume and cancel it; batch tasks read
-    its state before every batch they claim.
+    Created with the audience snapshot. Editors pause, resume and cancel an issue's; batch
+    tasks read its state before every batch they claim.
     """
 
     State = DispatchState
 
     issue = models.OneToOneField(
-        Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="dispatch"
+        Issue,
+        verbose_name=_("issue"),
+        on_delete=models.PROTECT,
+        related_name="dispatch",
+        null=True,
+        blank=True,
+    )
+    notice = models.OneToOneField(
+        CorrectionNotice,
+        verbose_name=_("correction notice"),
+        on_delete=models.PROTECT,
+        related_name="dispatch",
+        null=True,
+        blank=True,
     )
     audience = models.PositiveIntegerField(
         _("audience"), help_text=_("Deliveries created by the snapshot when it was published.")
@@ -451,10 +492,15 @@ class Dispatch(models.Model):
             models.CheckConstraint(
                 condition=Q(state__in=DispatchState.values), name="dispatch_state_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(issue__isnull=False, notice__isnull=True)
+                | Q(issue__isnull=True, notice__isnull=False),
+                name="dispatch_of_an_issue_or_a_notice",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.issue} ({self.get_state_display()})"
+        return f"{self.issue or self.notice} ({self.get_state_display()})"
 
 
 class MemberImport(models.Model):

@@ -73,6 +73,17 @@ def send_issue(self, issue_id: int, transport_failures: int = 0) -> None:
     send_issue.apply_async((issue_id, outcome.transport_failures), countdown=outcome.again_in)
 
 
+@shared_task(bind=True)
+def send_notice(self, notice_id: int, transport_failures: int = 0) -> None:
+    """A batch task of a correction notice's sending, as ``send_issue`` is of an issue's."""
+    from .batches import dispatch_run
+
+    outcome = dispatch_run(notice_id=notice_id, transport_failures=transport_failures)
+    if outcome.again_in is None or (self.request.is_eager and outcome.again_in > 0):
+        return
+    send_notice.apply_async((notice_id, outcome.transport_failures), countdown=outcome.again_in)
+
+
 @shared_task
 def import_members(import_id: int) -> str:
     """Import a members file uploaded in the admin (the row's id; the file is in the row)."""

@@ -72,9 +72,13 @@ def next_scheduled_issue() -> Issue | None:
 
 
 def last_dispatch() -> Dispatch | None:
-    """The latest sending, finished or not (its figures come from ``dispatch_progress``)."""
+    """The latest sending of an issue, finished or not (its figures come from
+    ``dispatch_progress``); correction notices are not counted."""
     return (
-        Dispatch.objects.select_related("issue__newsletter").order_by("-started_at", "-pk").first()
+        Dispatch.objects.filter(issue__isnull=False)
+        .select_related("issue__newsletter")
+        .order_by("-started_at", "-pk")
+        .first()
     )
 
 
