@@ -6,7 +6,8 @@ source, across issues, with each story's status, publication and record. An edit
 decides story by story (``verdict_record``: verified, unverifiable, source denies, fabricated,
 each an event on the story's log) and corrects or retracts a selection in one step
 (``stories_correct``, ``stories_retract``: the services of ``issues.corrections`` story by
-story, so a retraction still needs a second editor). From the same review: the contributor is
+story, so a retraction still needs a second editor) and tells the readers who got them
+(``stories_notice``: each story's correction notice). From the same review: the contributor is
 deactivated (``contributor_deactivate``), their sources are put under review
 (``sources_under_review``, which flags every story citing them), and a public note listing
 the retracted headlines is drafted as a story (``retractions_note_draft``).
@@ -25,7 +26,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from issues.corrections import story_correct, story_retract
+from issues.corrections import correction_notice_send, story_correct, story_retract
 from issues.models import Block, BlockKind, Story, StoryEvent, Withdrawal, WithdrawalKind
 from issues.people import person_name
 from issues.steps import WorkflowError, quoted
@@ -195,6 +196,15 @@ def stories_retract(*, stories: Iterable[Story], note: str, acting_user) -> Outc
     return _each(
         stories,
         lambda story: story_retract(story=story, note=note, acting_user=acting_user),
+    )
+
+
+def stories_notice(*, stories: Iterable[Story], acting_user) -> Outcome:
+    """Email each story's notice (what changed on its record since the last one) to the
+    readers who got its issue (``correction_notice_send``)."""
+    review_check(acting_user)
+    return _each(
+        stories, lambda story: correction_notice_send(story=story, acting_user=acting_user)
     )
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from issues.models import Issue, IssueStatus
+from issues.models import CorrectionNotice, Issue, IssueStatus
 from issues.scheduling import schedule_when
 from issues.services import WorkflowError
 
@@ -97,9 +97,15 @@ def controls_for(user, issue: Issue, progress: Progress) -> list[str]:
     return []
 
 
-def progress_data(issue: Issue, progress: Progress, user) -> dict:
-    """The numbers of the page and of its JSON, with the words the page shows for them."""
-    live = progress.state == DispatchState.RUNNING and issue.status == IssueStatus.SENDING
+def progress_data(issue: Issue, progress: Progress, user, *, notice=None) -> dict:
+    """The numbers of the page and of its JSON, with the words the page shows for them; of a
+    correction ``notice`` (``issue`` is its story's), when one is given."""
+    if notice is not None:
+        live = progress.state == DispatchState.RUNNING and notice.sent_at is None
+        status_words = _("sending") if notice.sent_at is None else _("sent")
+    else:
+        live = progress.state == DispatchState.RUNNING and issue.status == IssueStatus.SENDING
+        status_words = issue.get_status_display().lower()
     counts = progress.counts
     if progress.balanced:
         verdict = _("= the audience: every delivery is counted once")
@@ -128,7 +134,7 @@ def progress_data(issue: Issue, progress: Progress, user) -> dict:
         "last_error": progress.last_error
         if user.has_perm(ADDRESS_PERMISSION)
         else addresses_masked(progress.last_error),
-        "controls": controls_for(user, issue, progress),
+        "controls": controls_for(user, issue, progress) if notice is None else [],
         "text": {
             "percent": f"{number_format(progress.percent, decimal_pos=1)} %",
             "settled": _number(progress.settled),
@@ -139,7 +145,7 @@ def progress_data(issue: Issue, progress: Progress, user) -> dict:
             "rate": _rate_text(progress),
             "left": _left_text(progress, live),
             "lag": _lag_text(progress),
-            "issue_status": issue.get_status_display().lower(),
+            "issue_status": status_words,
         },
     }
 
@@ -155,9 +161,9 @@ def addresses_masked(text: str, address: str | None = None) -> str:
     return text
 
 
-def _failures(issue: Issue, *, addresses: bool) -> list[dict]:
+def _failures(key: dict, *, addresses: bool) -> list[dict]:
     rows = (
-        Delivery.objects.filter(issue=issue, status=DeliveryStatus.FAILED)
+        Delivery.objects.filter(status=DeliveryStatus.FAILED, **key)
         .order_by("-pk")
         .values_list("subscriber_id", "subscriber__email", "smtp_response", "attempts")[
             :FAILURES_SHOWN
@@ -279,30 +285,41 @@ def issue_sending(request, issue_id: int):
     context = _page_context(request, issue)
     progress = dispatch_progress(issue_id=issue.pk)
     if progress is not None:
-        data = progress_data(issue, progress, request.user)
         context.update(
-            {
-                "progress": data,
-                "rows": [
-                    {
-                        "status": status,
-                        "label": label,
-                        "meaning": meaning,
-                        "count": data["text"]["counts"][status],
-                    }
-                    for status, (label, meaning) in STATUS_WORDS.items()
-                ],
-                "show_addresses": request.user.has_perm(ADDRESS_PERMISSION),
-                "failures": _failures(issue, addresses=request.user.has_perm(ADDRESS_PERMISSION))
-                if progress.counts[DeliveryStatus.FAILED]
-                else [],
-                "failures_all": progress.counts[DeliveryStatus.FAILED] <= FAILURES_SHOWN,
-                "failed_count": _number(progress.counts[DeliveryStatus.FAILED]),
-                "publish_at": schedule_when(issue.publish_at) if issue.publish_at else "",
-                "progress_url": reverse("subscribers:issue_sending_progress", args=[issue.pk]),
-            }
+            _progress_context(
+                request,
+                issue,
+                progress,
+                key={"issue_id": issue.pk},
+                progress_url=reverse("subscribers:issue_sending_progress", args=[issue.pk]),
+            )
         )
+        context["publish_at"] = schedule_when(issue.publish_at) if issue.publish_at else ""
     return render(request, "subscribers/admin/issue_sending.html", context)
+
+
+def _progress_context(request, issue, progress, *, key, progress_url, notice=None) -> dict:
+    """What the sending page shows of a sending in progress or done."""
+    addresses = request.user.has_perm(ADDRESS_PERMISSION)
+    data = progress_data(issue, progress, request.user, notice=notice)
+    failed = progress.counts[DeliveryStatus.FAILED]
+    return {
+        "progress": data,
+        "rows": [
+            {
+                "status": status,
+                "label": label,
+                "meaning": meaning,
+                "count": data["text"]["counts"][status],
+            }
+            for status, (label, meaning) in STATUS_WORDS.items()
+        ],
+        "show_addresses": addresses,
+        "failures": _failures(key, addresses=addresses) if failed else [],
+        "failures_all": failed <= FAILURES_SHOWN,
+        "failed_count": _number(failed),
+        "progress_url": progress_url,
+    }
 
 
 @staff_member_required
@@ -317,3 +334,56 @@ def issue_sending_progress(request, issue_id: int):
     if progress is None:
         raise Http404(_("The issue has not been published: nothing has been sent."))
     return JsonResponse(progress_data(issue, progress, request.user))
+
+
+def _notice(notice_id: int) -> CorrectionNotice:
+    return get_object_or_404(
+        CorrectionNotice.objects.select_related("story__issue__newsletter"), pk=notice_id
+    )
+
+
+@staff_member_required
+@never_cache
+@require_GET
+def notice_sending(request, notice_id: int):
+    """The sending page of a correction notice: the same numbers as an issue's, no controls."""
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied
+    notice = _notice(notice_id)
+    story, issue = notice.story, notice.story.issue
+    context = {
+        **admin.site.each_context(request),
+        "issue": issue,
+        "notice": notice,
+        "opts": Issue._meta,
+        "title": _("Correction notice: %(headline)s") % {"headline": story.headline},
+        "issue_url": reverse("admin:issues_story_change", args=[story.pk]),
+        "sending_url": reverse("subscribers:notice_sending", args=[notice.pk]),
+    }
+    progress = dispatch_progress(notice_id=notice.pk)
+    if progress is not None:
+        context.update(
+            _progress_context(
+                request,
+                issue,
+                progress,
+                key={"notice_id": notice.pk},
+                progress_url=reverse("subscribers:notice_sending_progress", args=[notice.pk]),
+                notice=notice,
+            )
+        )
+    return render(request, "subscribers/admin/issue_sending.html", context)
+
+
+@staff_member_required
+@never_cache
+@require_GET
+def notice_sending_progress(request, notice_id: int):
+    """The notice page's numbers as JSON, for its poller."""
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied
+    notice = _notice(notice_id)
+    progress = dispatch_progress(notice_id=notice.pk)
+    if progress is None:
+        raise Http404(_("This notice has no sending."))
+    return JsonResponse(progress_data(notice.story.issue, progress, request.user, notice=notice))

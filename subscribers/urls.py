@@ -36,4 +36,14 @@ urlpatterns += [
         sending_admin.issue_sending_progress,
         name="issue_sending_progress",
     ),
+    path(
+        "newsroom/notices/<int:notice_id>/sending/",
+        sending_admin.notice_sending,
+        name="notice_sending",
+    ),
+    path(
+        "newsroom/notices/<int:notice_id>/sending/progress.json",
+        sending_admin.notice_sending_progress,
+        name="notice_sending_progress",
+    ),
 ]

@@ -166,6 +166,31 @@ def smtp():
     controller.stop()
 
 
+@pytest.fixture
+def mail_server(smtp):
+    """Dispatch sends over SMTP to the ``smtp`` test server, in batches of 40; the process's
+    connection is closed after. The server's inbox."""
+    from django.test import override_settings
+
+    from subscribers.sending import SMTP_BACKEND, transport_close
+
+    controller, inbox = smtp
+    with override_settings(
+        EMAIL_BACKEND=SMTP_BACKEND,
+        EMAIL_HOST=controller.hostname,
+        EMAIL_PORT=controller.port,
+        EMAIL_USE_TLS=False,
+        EMAIL_USE_SSL=False,
+        EMAIL_HOST_USER="",
+        EMAIL_HOST_PASSWORD="",
+        EMAIL_TIMEOUT=5,
+        DISPATCH_BATCH_SIZE=40,
+    ):
+        yield inbox
+        transport_close()
+    transport_close()
+
+
 class CeleryProcesses:
     """Celery worker and beat processes against this test's PostgreSQL database and a Redis
     broker, sending mail to the ``smtp`` server. Each is stopped by its PID at the end."""

@@ -13,6 +13,7 @@ from django.urls import path
 from django.utils.translation import gettext
 
 from ..corrections import (
+    correction_notice_send,
     story_correct,
     story_on_the_record,
     story_retract,
@@ -52,6 +53,8 @@ class StoryRecordMixin:
             "carried_out": [w for w in withdrawals if w.approved_at is not None],
             "kinds": CorrectionKind.choices,
             "withdrawal_kinds": WithdrawalKind.choices,
+            "notices": list(story.notices.select_related("created_by")),
+            "issue_number": story.issue.number,
         }
 
     def record_view(self, request, object_id):
@@ -99,4 +102,10 @@ class StoryRecordMixin:
                 raise WorkflowError(gettext("There is no such request."), code="unknown")
             withdrawal_cancel(withdrawal=withdrawal, acting_user=user)
             return gettext("The request is withdrawn.")
+        if action == "notice":
+            correction_notice_send(story=story, acting_user=user)
+            return gettext(
+                "The notice is on its way to the readers who got issue #%(number)s: follow it "
+                "below."
+            ) % {"number": story.issue.number}
         raise WorkflowError(gettext("There is no such step."), code="unknown")

@@ -27,12 +27,13 @@ from ..fallout import (
     review_sources,
     sources_under_review,
     stories_correct,
+    stories_notice,
     stories_retract,
     verdict_record,
 )
 from ..models import Source, Verdict
 
-SELECTION_ACTIONS = ("verdict", "correct", "retract")
+SELECTION_ACTIONS = ("verdict", "correct", "retract", "notice")
 
 
 def _subject(request):
@@ -110,6 +111,19 @@ def _act(request, action: str, *, person, source, rows, about: str):
                 "Retraction of %(count)d story asked for: another editor must approve it.",
                 "Retraction of %(count)d stories asked for: another editor must approve it.",
                 len(asked),
+            ),
+        )
+        _refusals(request, outcome)
+    elif action == "notice":
+        outcome = stories_notice(stories=stories, acting_user=user)
+        count = len(outcome.done)
+        _count_message(
+            request,
+            count,
+            ngettext(
+                "%(count)d notice is on its way to the readers who got the story.",
+                "%(count)d notices are on their way, each to the readers who got its story.",
+                count,
             ),
         )
         _refusals(request, outcome)

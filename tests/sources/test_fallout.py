@@ -256,3 +256,42 @@ def test_a_draft_story_lists_the_retracted_headlines_but_never_a_takedown(
         )
     ]
     assert "second passport" not in str(texts) and "court order" not in str(texts)
+
+
+def test_the_readers_of_both_original_issues_are_told_once_and_a_later_reader_is_not(
+    client, committed, mail_server, newsroom, journalist, editor, second_editor
+):
+    from subscribers.models import Delivery
+    from tests.factories import SubscriptionFactory
+
+    def reader(name):
+        return SubscriptionFactory(
+            newsletter=newsroom.newsletter, subscriber__email=f"{name}@mail.example"
+        ).subscriber
+
+    first, second = newsroom.issues
+    # Who each issue went to, as its sending recorded them.
+    anna, boris, clara = reader("anna"), reader("boris"), reader("clara")
+    for issue, got_it in ((first, [anna, boris]), (second, [anna, clara])):
+        for subscriber in got_it:
+            Delivery.objects.create(issue=issue, subscriber=subscriber, status="sent")
+    reader("dmitri")  # joined after both
+    mine = [newsroom.stories.tanker, newsroom.stories.governor, newsroom.stories.minister]
+    ticked = [story.pk for story in mine]
+    query = f"person={journalist.pk}"
+    for who in (editor, second_editor):
+        post(client, who, query, action="retract", note=NOTE, story=ticked)
+
+    with committed():
+        response = post(client, editor, query, True, action="notice", story=ticked)
+
+    assert "3 notices are on their way" in response.content.decode()
+    told = {}
+    for rcpt_tos, message in mail_server.messages:
+        headline = message["Subject"].partition("Retraction: ")[2]
+        told.setdefault(headline, []).extend(rcpt_tos)
+    assert {headline: sorted(to) for headline, to in told.items()} == {
+        "The tanker that never sailed": ["anna@mail.example", "boris@mail.example"],
+        "The governor's second passport": ["anna@mail.example", "boris@mail.example"],
+        "The minister's secret meeting": ["anna@mail.example", "clara@mail.example"],
+    }

@@ -5,7 +5,7 @@ import datetime as dt
 from unittest import mock
 
 import pytest
-from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from issues.models import Issue
@@ -20,31 +20,11 @@ from issues.services import (
 from subscribers.batches import dispatch_run
 from subscribers.dispatch import dispatch_progress, dispatch_wake_quiet
 from subscribers.models import Dispatch
-from subscribers.sending import SMTP_BACKEND, transport_close
 from subscribers.services import subscriber_unsubscribe_all
 from tests.factories import BlockFactory, StoryFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOTE = "Our review found that the author invented this story. We retract it and apologise."
-
-
-@pytest.fixture
-def mail_server(smtp):
-    controller, inbox = smtp
-    with override_settings(
-        EMAIL_BACKEND=SMTP_BACKEND,
-        EMAIL_HOST=controller.hostname,
-        EMAIL_PORT=controller.port,
-        EMAIL_USE_TLS=False,
-        EMAIL_USE_SSL=False,
-        EMAIL_HOST_USER="",
-        EMAIL_HOST_PASSWORD="",
-        EMAIL_TIMEOUT=5,
-        DISPATCH_BATCH_SIZE=3,
-    ):
-        yield inbox
-        transport_close()
-    transport_close()
 
 
 def readers(newsletter, *names):
@@ -198,3 +178,28 @@ def test_journalists_may_not_send_notices(newsletter, journalist, editor):
 
     assert refused.value.code == "forbidden"
     assert not Dispatch.objects.filter(notice__isnull=False).exists()
+
+
+def test_the_story_page_sends_the_notice_and_links_its_sending_report(
+    client, mail_server, newsletter, editor, second_editor
+):
+    readers(newsletter, "anna", "boris")
+    story = retracted(issue_sent(newsletter, "The tanker that never sailed"), editor, second_editor)
+    mail_server.messages.clear()
+    client.force_login(editor)
+
+    response = client.post(
+        reverse("admin:issues_story_record", args=[story.pk]), {"action": "notice"}, follow=True
+    )
+
+    html = response.content.decode()
+    assert "The notice is on its way to the readers who got issue #" in html
+    assert to(mail_server, "The tanker") == ["anna@mail.example", "boris@mail.example"]
+    notice = story.notices.get()
+    report = reverse("subscribers:notice_sending", args=[notice.pk])
+    assert report in html
+    page = client.get(report).content.decode()
+    assert "to the readers of issue #" in page and "Back to the story" in page
+    numbers = client.get(reverse("subscribers:notice_sending_progress", args=[notice.pk])).json()
+    assert (numbers["audience"], numbers["counts"]["sent"], numbers["controls"]) == (2, 2, [])
+    assert numbers["text"]["issue_status"] == "sent"

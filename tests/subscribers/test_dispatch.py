@@ -25,7 +25,7 @@ from subscribers.dispatch import (
     dispatch_wake_quiet,
 )
 from subscribers.models import Delivery, Dispatch, Subscriber, Suppression
-from subscribers.sending import SMTP_BACKEND, transport_close
+from subscribers.sending import transport_close
 from subscribers.services import address_suppress, subscriber_erase, subscriber_unsubscribe_all
 from tests.factories import BlockFactory
 from tests.factories import published_issue as published
@@ -35,26 +35,6 @@ from tests.processes import free_port
 # transaction, while the next message goes out.
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Delivery.Status
-
-
-@pytest.fixture
-def mail_server(smtp):
-    """Dispatch sends over SMTP to the test server; the process's connection is closed after."""
-    controller, inbox = smtp
-    with override_settings(
-        EMAIL_BACKEND=SMTP_BACKEND,
-        EMAIL_HOST=controller.hostname,
-        EMAIL_PORT=controller.port,
-        EMAIL_USE_TLS=False,
-        EMAIL_USE_SSL=False,
-        EMAIL_HOST_USER="",
-        EMAIL_HOST_PASSWORD="",
-        EMAIL_TIMEOUT=5,
-        DISPATCH_BATCH_SIZE=40,
-    ):
-        yield inbox
-        transport_close()
-    transport_close()
 
 
 def statuses(issue) -> dict[str, int]:
