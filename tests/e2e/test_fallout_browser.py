@@ -1,14 +1,16 @@
-"""A fallout review in a real Chromium: two editors retract a contributor's stories, readers
-find the notes at the same addresses."""
+"""A fallout review in a real Chromium: two editors retract a contributor's stories, the
+readers who got them are emailed (real SMTP server), and readers find the notes at the same
+addresses."""
 
 import pytest
 from playwright.sync_api import expect
 
 from issues.models import Story
+from subscribers.models import Delivery
 from tests.archive.helpers import story_url
 from tests.e2e.axe import serious_violations, violations_text
 from tests.e2e.test_admin_browser import log_in
-from tests.factories import UserFactory
+from tests.factories import SubscriptionFactory, UserFactory
 from tests.sources.fallout import newsroom_fallout
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,10 +24,18 @@ def tick(page, stories):
 
 
 def test_two_editors_retract_a_contributors_stories_from_the_fallout_review(
-    chromium, page, live_server, journalist, editor, second_editor
+    chromium, page, live_server, mail_server, journalist, editor, second_editor
 ):
     colleague = UserFactory(username="colleague", groups=["Journalists"])
     newsroom = newsroom_fallout(contributor=journalist, colleague=colleague, editor=editor)
+    first, second = newsroom.issues
+    for name, issues in (("anna", [first, second]), ("boris", [first]), ("clara", [second])):
+        reader = SubscriptionFactory(
+            newsletter=newsroom.newsletter, subscriber__email=f"{name}@mail.example"
+        ).subscriber
+        for issue in issues:
+            Delivery.objects.create(issue=issue, subscriber=reader, status="sent")
+    SubscriptionFactory(newsletter=newsroom.newsletter, subscriber__email="later@mail.example")
     mine = [newsroom.stories.minister, newsroom.stories.tanker, newsroom.stories.governor]
     listed = [*mine, newsroom.stories.budget]
 
@@ -61,6 +71,13 @@ def test_two_editors_retract_a_contributors_stories_from_the_fallout_review(
     tick(other, mine)
     other.get_by_role("button", name="Retract (ask").click()
     expect(other.locator(".messagelist")).to_contain_text("3 stories retracted.")
+    tick(other, mine)
+    other.get_by_role("button", name="Email the readers").click()
+    expect(other.locator(".messagelist")).to_contain_text("3 notices are on their way")
+    told = sorted(
+        to for rcpt_tos, _message in mail_server.wait_for(6, timeout=30) for to in rcpt_tos
+    )
+    assert told == ["anna@mail.example"] * 3 + ["boris@mail.example"] * 2 + ["clara@mail.example"]
     other.get_by_role("button", name="Draft a public note listing the retracted headlines").click()
     expect(other.locator(".messagelist")).to_contain_text("A draft listing the retracted stories")
     other.context.close()
