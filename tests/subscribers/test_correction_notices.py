@@ -2,9 +2,12 @@
 the same dispatch (its ledger and batches) to a real SMTP server (aiosmtpd)."""
 
 import datetime as dt
+import io
+import json
 from unittest import mock
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -203,3 +206,22 @@ def test_the_story_page_sends_the_notice_and_links_its_sending_report(
     numbers = client.get(reverse("subscribers:notice_sending_progress", args=[notice.pk])).json()
     assert (numbers["audience"], numbers["counts"]["sent"], numbers["controls"]) == (2, 2, [])
     assert numbers["text"]["issue_status"] == "sent"
+
+
+def test_dispatch_status_reports_a_notices_sending(mail_server, newsletter, editor, second_editor):
+    readers(newsletter, "anna", "boris")
+    story = retracted(issue_sent(newsletter, "The tanker that never sailed"), editor, second_editor)
+    notice = notice_sent(story, editor)
+
+    out = io.StringIO()
+    call_command("dispatch_status", str(notice.pk), "--notice", stdout=out)
+    text = out.getvalue()
+    out = io.StringIO()
+    call_command("dispatch_status", str(notice.pk), "--notice", "--json", stdout=out)
+
+    assert text.startswith(f"Correction notice {notice.pk} “The tanker that never sailed”")
+    assert "2  sent" in text and "= audience" in text
+    report = json.loads(out.getvalue())
+    assert (report["notice"], report["status"], report["counts"]["sent"]) == (notice.pk, "sent", 2)
+    with pytest.raises(CommandError, match="no correction notice"):
+        call_command("dispatch_status", "999999", "--notice")

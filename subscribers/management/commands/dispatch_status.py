@@ -1,10 +1,11 @@
-"""Where an issue's sending stands: deliveries by status, the invariant, rate, time left."""
+"""Where an issue's sending (or a correction notice's) stands: deliveries by status, the
+invariant, rate, time left."""
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.models import Issue
+from issues.models import CorrectionNotice, Issue
 from subscribers.dispatch import STATUS_WORDS, dispatch_progress, duration_words
 from subscribers.models import Delivery, DeliveryStatus
 
@@ -18,12 +19,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("issue_id", type=int, help="The issue's id (see the admin's URL).")
+        parser.add_argument(
+            "--notice",
+            action="store_true",
+            help="The id is a correction notice's (see its sending report's URL).",
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument(
             "--failures", type=int, default=10, help="How many failures to list (default 10)."
         )
 
     def handle(self, *args, issue_id, **options):
+        if options["notice"]:
+            return self._notice(issue_id, **options)
         issue = Issue.objects.select_related("newsletter").filter(pk=issue_id).first()
         if issue is None:
             raise CommandError(f"There is no issue with id {issue_id}.")
@@ -33,27 +41,57 @@ class Command(BaseCommand):
                 f"Issue {issue.pk} ({issue}) is {issue.get_status_display().lower()}: "
                 "it has not been published, so nothing has been sent."
             )
+        self._report(issue, progress, {"issue": issue}, **options)
+
+    def _notice(self, notice_id, **options):
+        notice = (
+            CorrectionNotice.objects.select_related("story__issue__newsletter")
+            .filter(pk=notice_id)
+            .first()
+        )
+        if notice is None:
+            raise CommandError(f"There is no correction notice with id {notice_id}.")
+        self._report(notice, dispatch_progress(notice_id=notice.pk), {"notice": notice}, **options)
+
+    def _report(self, sent, progress, key, **options):
+        """Print the report of ``sent`` (an issue or a notice) and exit 1 if unbalanced."""
         failures = list(
-            Delivery.objects.filter(issue=issue, status=DeliveryStatus.FAILED)
+            Delivery.objects.filter(status=DeliveryStatus.FAILED, **key)
             .order_by("-pk")
             .values_list("subscriber__email", "smtp_response")[: max(options["failures"], 0)]
         )
         if options["json"]:
-            self._json(issue, progress, failures)
+            self._json(sent, progress, failures)
         else:
-            self._text(issue, progress, failures)
+            self._text(sent, progress, failures)
         if not progress.balanced:
             raise SystemExit(1)
 
-    def _json(self, issue, progress, failures):
+    @staticmethod
+    def _status(sent) -> str:
+        if isinstance(sent, CorrectionNotice):
+            return "sent" if sent.sent_at else "sending"
+        return sent.status
+
+    @staticmethod
+    def _title(sent) -> str:
+        if isinstance(sent, CorrectionNotice):
+            issue = sent.story.issue
+            return (
+                f"Correction notice {sent.pk} “{sent.story}” to the readers of "
+                f"{issue.newsletter.slug} #{issue.number}"
+            )
+        return f"Issue {sent.pk} {sent.newsletter.slug} “{sent}”"
+
+    def _json(self, sent, progress, failures):
         def moment(value):
             return value.isoformat() if value else None
 
         self.stdout.write(
             json.dumps(
                 {
-                    "issue": issue.pk,
-                    "status": issue.status,
+                    "notice" if isinstance(sent, CorrectionNotice) else "issue": sent.pk,
+                    "status": self._status(sent),
                     "state": progress.state,
                     "audience": progress.audience,
                     "counts": progress.counts,
@@ -70,12 +108,12 @@ class Command(BaseCommand):
             )
         )
 
-    def _text(self, issue, progress, failures):
+    def _text(self, sent, progress, failures):
         write = self.stdout.write
-        write(
-            f"Issue {issue.pk} {issue.newsletter.slug} “{issue}”: "
-            f"{issue.get_status_display().lower()}, sending {progress.state_label.lower()}"
-        )
+        status = self._status(sent)
+        if isinstance(sent, Issue):
+            status = sent.get_status_display().lower()
+        write(f"{self._title(sent)}: {status}, sending {progress.state_label.lower()}")
         width = len(f"{progress.audience:,}")
         write(f"  {progress.audience:>{width},}  audience")
         for status, (label, meaning) in STATUS_WORDS.items():
