@@ -55,6 +55,7 @@ class StoryRecordMixin:
             "withdrawal_kinds": WithdrawalKind.choices,
             "notices": list(story.notices.select_related("created_by")),
             "issue_number": story.issue.number,
+            "blocks": list(story.blocks.order_by("position")),
         }
 
     def record_view(self, request, object_id):
@@ -70,8 +71,10 @@ class StoryRecordMixin:
         try:
             done = self._record_step(request, story, action, note)
         except WorkflowError as error:
-            if note.strip():
-                self.keep_unsaved(request, story, [(gettext("Your note"), note)])
+            typed = [(gettext("Your note"), note)]
+            if action == "correct":
+                typed += _fixes_typed(story, request.POST)
+            self.keep_unsaved(request, story, typed)
             return self._refused(request, error, story)
         messages.success(request, done)
         return HttpResponseRedirect(self._change_url(story))
@@ -80,7 +83,11 @@ class StoryRecordMixin:
         user = request.user
         if action == "correct":
             correction = story_correct(
-                story=story, note=note, kind=request.POST.get("kind", ""), acting_user=user
+                story=story,
+                note=note,
+                kind=request.POST.get("kind", ""),
+                acting_user=user,
+                text_changes=text_changes(story, request.POST),
             )
             return gettext("%(kind)s %(number)s is on the record and in the archive.") % {
                 "kind": correction.get_kind_display(),
@@ -109,3 +116,50 @@ class StoryRecordMixin:
                 "below."
             ) % {"number": story.issue.number}
         raise WorkflowError(gettext("There is no such step."), code="unknown")
+
+
+# The fix form's fields: the headline, the takeaway and each block by its position.
+FIX_HEADLINE, FIX_TAKEAWAY, FIX_BLOCK = "fix-headline", "fix-takeaway", "fix-block-"
+
+
+def text_changes(story: Story, post) -> dict | None:
+    """What the correction form's text fields change in ``story``, as ``story_correct``'s
+    ``text_changes``; None when they change nothing. The form carries the revision it was
+    opened at: if the story changed since and the fields differ from it now, the fix is
+    refused rather than undo that change."""
+    changes = {}
+    for field, name in (("headline", FIX_HEADLINE), ("takeaway", FIX_TAKEAWAY)):
+        typed = post.get(name)
+        if typed is not None and typed.strip() != getattr(story, field).strip():
+            changes[field] = typed
+    blocks = {}
+    for block in story.blocks.all():
+        typed = post.get(f"{FIX_BLOCK}{block.position}")
+        if typed is not None and typed.strip() != block.text.strip():
+            blocks[block.position] = typed
+    if blocks:
+        changes["blocks"] = blocks
+    if changes and post.get("fix-revision") != str(story.revision):
+        raise WorkflowError(
+            gettext(
+                "The story's text changed since you opened the page (another correction): "
+                "nothing was saved. Your text is below; make the fix again on the text as it "
+                "is now."
+            ),
+            code="stale",
+        )
+    return changes or None
+
+
+def _fixes_typed(story: Story, post) -> list[tuple[str, str]]:
+    """The fixed texts of a refused correction, labelled, to give back to the editor."""
+    try:
+        changes = text_changes(story, {**post.dict(), "fix-revision": str(story.revision)})
+    except WorkflowError:
+        return []
+    changes = changes or {}
+    typed = [(gettext("Headline"), changes.get("headline", ""))]
+    typed.append((gettext("Takeaway"), changes.get("takeaway", "")))
+    for position, text in sorted(changes.get("blocks", {}).items()):
+        typed.append((gettext("Block %(position)s") % {"position": position}, text))
+    return typed

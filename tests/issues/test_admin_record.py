@@ -1,6 +1,7 @@
 """The story page's record panel: editors correct and, two at a time, retract."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from issues.models import Correction, Issue, Withdrawal
@@ -80,3 +81,66 @@ def test_two_editors_retract_from_the_story_page(client, editor, second_editor):
     assert story.issue.status == Issue.Status.RETRACTED
     withdrawal = Withdrawal.objects.get()
     assert (withdrawal.requested_by, withdrawal.approved_by) == (editor, second_editor)
+
+
+def correction_form(story, **fixes):
+    """The correction form as the page sends it: every text field, as loaded, then ``fixes``."""
+    story.refresh_from_db()
+    fields = {
+        "action": "correct",
+        "kind": "correction",
+        "note": "The talks were on Wednesday.",
+        "fix-revision": str(story.revision),
+        "fix-headline": story.headline,
+        "fix-takeaway": story.takeaway,
+    }
+    for block in story.blocks.all():
+        fields[f"fix-block-{block.position}"] = block.text
+    return {**fields, **fixes}
+
+
+def test_the_correction_form_fixes_the_text_in_the_same_step(client, editor):
+    story = published_story()
+    login(client, editor)
+    page = client.get(story_change_url(story)).content.decode()
+    assert 'name="fix-block-1"' in page and "The talks were held on Tuesday." in page
+
+    client.post(
+        record_url(story),
+        correction_form(story, **{"fix-block-1": "The talks were held on Wednesday."}),
+    )
+
+    story.refresh_from_db()
+    correction = Correction.objects.get()
+    assert story.blocks.get(position=1).text == "The talks were held on Wednesday."
+    assert story.blocks.get(position=2).text == "Both sides agreed to meet again."
+    assert (correction.revision, correction.fixed_revision, story.revision) == (1, 2, 2)
+
+
+def test_a_correction_without_a_fix_leaves_the_text_alone(client, editor):
+    story = published_story()
+    login(client, editor)
+
+    client.post(record_url(story), correction_form(story))
+
+    story.refresh_from_db()
+    assert (Correction.objects.get().fixed_revision, story.revision) == (None, 1)
+
+
+def test_a_fix_typed_on_a_stale_page_is_refused_and_given_back(client, editor, second_editor):
+    story = published_story()
+    login(client, editor)
+    stale = correction_form(story, **{"fix-block-2": "Both delegations agreed to meet."})
+    login(Client(), second_editor).post(
+        record_url(story),
+        correction_form(story, **{"fix-block-1": "The talks were held on Wednesday."}),
+    )
+
+    response = login(client, editor).post(record_url(story), stale)
+
+    assert "changed since you opened the page" in messages_after(response)[0]
+    story.refresh_from_db()
+    assert story.blocks.get(position=1).text == "The talks were held on Wednesday.", "kept"
+    assert Correction.objects.count() == 1
+    page = client.get(story_change_url(story)).content.decode()
+    assert "Both delegations agreed to meet." in page, "what was typed is shown again"
