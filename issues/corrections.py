@@ -29,6 +29,7 @@ from .models import (
     WithdrawalKind,
 )
 from .signals import correction_notice_created
+from .slugs import unique_slug
 from .steps import WorkflowError, capitalised, issue_event, issue_locked, quoted, story_locked
 from .workflow import ISSUE_TRANSITIONS, STORY_RECORD_STEPS, Transition
 
@@ -204,9 +205,24 @@ def _withdraw(*, story: Story, note: str, acting_user, kind: str) -> Withdrawal:
         asked.approved_by = acting_user
         asked.approved_at = timezone.now()
         asked.save(update_fields=["approved_by", "approved_at"])
+        if kind == WithdrawalKind.TAKEDOWN:
+            _address_neutral(current)
         _event(current, acting_user, done_step, note)
         _issue_follows(current, acting_user)
     return asked
+
+
+def _address_neutral(story: Story) -> None:
+    """A taken-down story's address stops carrying its headline's words (names, places): it
+    becomes "removed" in its issue. The old address redirects there (``archive.signals``), so
+    links readers hold still work and nothing public spells the headline again."""
+    taken = set(
+        Story.objects.filter(issue_id=story.issue_id)
+        .exclude(pk=story.pk)
+        .values_list("slug", flat=True)
+    )
+    story.slug = unique_slug("removed", taken)
+    story.save(update_fields=["slug"])
 
 
 def kind_step(kind: str) -> str:

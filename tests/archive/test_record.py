@@ -111,17 +111,25 @@ def test_a_takedown_shows_a_fixed_line_and_neither_the_headline_nor_the_reason(
     client, committed, editor, second_editor, issue
 ):
     story = issue.stories.get(position=1)
+    old_address = story_url(story)
     with committed():
         story_takedown(story=story, note="Court order 12/34 names a witness.", acting_user=editor)
         story_takedown(story=story, note="Confirmed.", acting_user=second_editor)
 
+    story.refresh_from_db()
+    assert story.slug == "removed", "the address no longer spells the headline"
+    response = client.get(old_address)
+    assert (response.status_code, response["Location"]) == (301, story_url(story))
     for url in (
         story_url(story),
         issue_url(issue),
-        issue.stories.get(position=2) and story_url(issue.stories.get(position=2)),
+        story_url(issue.stories.get(position=2)),
+        reverse("archive:corrections", args=[issue.newsletter.slug]),
+        "/sitemap.xml",
     ):
         html = page(client, url)
         assert "Talks in Alaska" not in html, url
+        assert "talks-in-alaska" not in html, url
         assert "Court order" not in html, url
     html = page(client, story_url(story))
     assert "removed for legal or safety reasons" in html
