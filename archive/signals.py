@@ -7,14 +7,22 @@ Receivers listen to every model of the editorial app that a public page shows (p
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from issues.models import Block, Correction, Issue, Newsletter, Story, Withdrawal
+from issues.models import (
+    Block,
+    Correction,
+    CorrectionNotice,
+    Issue,
+    Newsletter,
+    Story,
+    Withdrawal,
+)
 from issues.signals import issue_published
 from issues.slugs import OUT_STATES
 
 from .freshness import stamp_bump
 from .models import RetiredSlug
 
-SHOWN = (Newsletter, Issue, Story, Block, Correction, Withdrawal)
+SHOWN = (Newsletter, Issue, Story, Block, Correction, Withdrawal, CorrectionNotice)
 
 
 @receiver(post_save)

@@ -28,6 +28,11 @@ urlpatterns = [
     path("<slug:newsletter_slug>/atom.xml", feeds.IssuesAtom(), name="atom"),
     path("<slug:newsletter_slug>/corrections/", views.corrections, name="corrections"),
     path(
+        "<slug:newsletter_slug>/corrections/log.json",
+        views.corrections_log,
+        name="corrections_log",
+    ),
+    path(
         "<slug:newsletter_slug>/corrections/rss.xml",
         feeds.CorrectionsRss(),
         name="corrections_rss",

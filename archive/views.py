@@ -8,7 +8,7 @@ whatever an issue holds, and is cached until anything changes (``archive.freshne
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -25,7 +25,7 @@ from .filters import IssueFilter
 from .freshness import archive_page
 from .models import RetiredSlug
 from .queries import newsletters, published_issues, story_authors, story_path, with_content
-from .record import record_entries
+from .record import record_entries, record_log
 from .seo import absolute, issue_meta, story_meta
 
 LATEST_ON_HOME = 10
@@ -143,6 +143,22 @@ def corrections(request, newsletter_slug: str):
             "canonical": canonical,
             "page_language": newsletter.language,
         },
+    )
+
+
+@require_safe
+@archive_page(reads=())
+def corrections_log(request, newsletter_slug: str):
+    """The newsletter's public record as JSON, newest first: each correction, retraction,
+    takedown and notice emailed, for readers' tools and the static mirror."""
+    newsletter = get_object_or_404(Newsletter, slug=newsletter_slug)
+    return JsonResponse(
+        {
+            "newsletter": newsletter.slug,
+            "corrections": absolute(reverse("archive:corrections", args=[newsletter.slug])),
+            "steps": record_log(newsletter),
+        },
+        json_dumps_params={"ensure_ascii": False, "indent": 1},
     )
 
 

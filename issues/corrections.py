@@ -146,6 +146,9 @@ def story_correct(
             )
         number = (current.corrections.aggregate(last=Max("number"))["last"] or 0) + 1
         read_revision = current.revision
+        # The step first: it leads to the fixed version, and the page comparing the two
+        # versions lists it between them.
+        _event(current, acting_user, step, note)
         fixed = None
         if text_changes:
             label = CorrectionKind(kind).label
@@ -161,7 +164,6 @@ def story_correct(
             revision=read_revision,
             fixed_revision=fixed,
         )
-        _event(current, acting_user, step, note)
         _issue_follows(current, acting_user)
     return correction
 

@@ -197,7 +197,7 @@ def _global_pages(issues) -> list[_Page]:
     for newsletter in newsletters():
         path = reverse("archive:newsletter", args=[newsletter.slug])
         pages += _list_pages(path, per_newsletter[newsletter.pk])
-        for kind in ("rss", "atom", "corrections", "corrections_rss"):
+        for kind in ("rss", "atom", "corrections", "corrections_rss", "corrections_log"):
             feed = reverse(f"archive:{kind}", args=[newsletter.slug])
             pages.append(_Page(feed, None, file_of(feed)))
     pages.append(_Page(reverse("sitemap"), None, file_of(reverse("sitemap"))))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from reversion.admin import VersionAdmin
 
 from ..history.conflicts import changes_since
+from ..models import IssueStatus, Story, StoryStatus
 from ..ordering import (
     POSITION,
     PositionedInlineForm,
@@ -29,7 +30,7 @@ from ..ordering import (
 )
 from ..people import person_name
 from ..services import WorkflowError
-from ..workflow import OTHER_STEPS
+from ..workflow import ISSUE_TRANSITIONS, OTHER_STEPS, STORY_TRANSITIONS
 from .presence import POLL_SECONDS, presence_report, presence_sentence
 
 # The query parameter that asks a change page to show what changed after a revision.
@@ -119,6 +120,17 @@ def revision_from(value) -> int | None:
 
 class WorkflowPageMixin:
     """The workflow around a story's or an issue's change form. See the module docstring."""
+
+    def history_events(self, obj, *, between=None) -> list[EventRow]:
+        """The object's workflow log (every step and every step on its record: who, when,
+        why) for its History page; with ``between`` (two moments), the steps taken between
+        two versions, for the page comparing them."""
+        events = obj.events.select_related("actor")
+        if between is not None:
+            events = events.filter(created_at__gte=min(between), created_at__lte=max(between))
+        if isinstance(obj, Story):
+            return event_rows(events, transitions=STORY_TRANSITIONS, statuses=StoryStatus)
+        return event_rows(events, transitions=ISSUE_TRANSITIONS, statuses=IssueStatus)
 
     def _change_url(self, obj_or_id, *, since: int | None = None) -> str:
         pk = getattr(obj_or_id, "pk", obj_or_id)

@@ -106,6 +106,7 @@ class VersionCompareAdminMixin:
             )
         return {
             "history_rows": rows,
+            "events": self.history_events(obj),
             "compare_url": self._history_url(obj, "history_compare"),
             "shows_revisions": any(row.revision_number is not None for row in rows),
             "may_revert": self.has_change_permission(request, obj),
@@ -113,6 +114,11 @@ class VersionCompareAdminMixin:
             "from_version": versions[1].pk if len(versions) > 1 else None,
             "to_version": versions[0].pk if versions else None,
         }
+
+    def history_events(self, obj, *, between=None) -> list | None:
+        """The workflow steps the History page lists under the versions (and, ``between`` two
+        moments, the comparing page); None for a model without a workflow log."""
+        return None
 
     def _compare_refused(self, request, obj, message):
         self.message_user(request, message, messages.ERROR)
@@ -156,6 +162,9 @@ class VersionCompareAdminMixin:
             "module_name": self.opts.verbose_name_plural,
             "history_url": self._history_url(obj),
             "diff": diff,
+            "events": self.history_events(
+                obj, between=(old.revision.date_created, new.revision.date_created)
+            ),
             "sides": [
                 {
                     "version": version,

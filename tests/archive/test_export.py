@@ -345,3 +345,5 @@ def test_export_renders_a_corrected_issue_again_and_writes_the_corrections_page(
         assert note in (tmp_path / here / story.slug / "index.html").read_text()
         corrections = tmp_path / f"archive/{sample_issue.newsletter.slug}/corrections/index.html"
         assert note in corrections.read_text()
+        log = tmp_path / f"archive/{sample_issue.newsletter.slug}/corrections/log.json"
+        assert json.loads(log.read_text())["steps"][0]["note"] == note

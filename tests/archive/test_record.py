@@ -158,3 +158,39 @@ def test_the_corrections_page_and_its_feed_list_the_record_newest_first(
     ]
     assert "The talks were on Wednesday." in feed.entries[1].summary
     assert "Agreed." not in html + str(feed)
+
+
+def test_the_public_log_has_every_public_step_and_nothing_of_the_newsroom(
+    client, committed, editor, second_editor, issue
+):
+    from unittest import mock
+
+    from issues.services import correction_notice_send
+
+    first, second = issue.stories.order_by("position")
+    with committed():
+        story_correct(
+            story=first, note="The talks were on Wednesday.", kind="correction", acting_user=editor
+        )
+        story_retract(story=first, note="The quotes were invented.", acting_user=editor)
+        story_retract(story=first, note="Checked with the tapes.", acting_user=second_editor)
+        with mock.patch("subscribers.dispatch.dispatch_enqueue"):
+            correction_notice_send(story=first, acting_user=editor)
+        story_takedown(story=second, note="Court order 12/34.", acting_user=editor)
+        story_takedown(story=second, note="Confirmed.", acting_user=second_editor)
+
+    response = client.get(reverse("archive:corrections_log", args=[issue.newsletter.slug]))
+
+    log = response.json()
+    assert [(step["step"], step["issue"]) for step in log["steps"]] == [
+        ("takedown", issue.number),
+        ("notice", issue.number),
+        ("retraction", issue.number),
+        ("correction", issue.number),
+    ]
+    takedown = log["steps"][0]
+    assert takedown["story"].endswith("/removed/") and takedown["headline"] == "Removed story"
+    assert log["steps"][1]["note"] == f"Emailed to the readers of issue #{issue.number}."
+    body = response.content.decode()
+    for private in ("Court order", "Checked with the tapes", "Confirmed.", "editor", "Oil prices"):
+        assert private not in body, private

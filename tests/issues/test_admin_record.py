@@ -144,3 +144,34 @@ def test_a_fix_typed_on_a_stale_page_is_refused_and_given_back(client, editor, s
     assert Correction.objects.count() == 1
     page = client.get(story_change_url(story)).content.decode()
     assert "Both delegations agreed to meet." in page, "what was typed is shown again"
+
+
+def test_history_and_compare_pages_show_the_record_steps(client, editor, second_editor):
+    import reversion
+    from reversion.models import Version
+
+    story = published_story()
+    with reversion.create_revision():
+        story.save()  # the version readers got
+    login(client, editor).post(
+        record_url(story),
+        correction_form(story, **{"fix-block-1": "The talks were held on Wednesday."}),
+    )
+    login(Client(), second_editor).post(
+        record_url(story), {"action": "retraction", "note": "We could not confirm the talks."}
+    )
+    history = reverse("admin:issues_story_history", args=[story.pk])
+
+    page = client.get(history).content.decode()
+
+    log = page.split('id="bell-events-title"', 1)[1]
+    assert "Corrected" in log and "The talks were on Wednesday." in log
+    assert "Retraction requested" in log and "We could not confirm the talks." in log
+    first, fixed = Version.objects.get_for_object(story).order_by("pk")
+    compare = client.get(
+        reverse("admin:issues_story_history_compare", args=[story.pk]),
+        {"from": first.pk, "to": fixed.pk},
+    ).content.decode()
+    between = compare.split("Steps between these two versions", 1)[1]
+    assert "The talks were on Wednesday." in between
+    assert "Retraction requested" not in between, "it came after the fix"
