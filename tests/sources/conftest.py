@@ -2,8 +2,6 @@
 
 import pytest
 
-from tests.factories import UserFactory
-
 # A name that appears nowhere else: the planted-identity tests look for it everywhere.
 PLANTED_NAME = "Zebulon Quartermaine-Vasquez"
 
@@ -32,11 +30,6 @@ def newsletter(db):
     from tests.factories import NewsletterFactory
 
     return NewsletterFactory()
-
-
-@pytest.fixture
-def second_editor(newsroom_groups):
-    return UserFactory(username="editor2", groups=["Editors"])
 
 
 def descriptors_approved(source, editor):
