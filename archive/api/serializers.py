@@ -221,12 +221,12 @@ class StorySerializer(serializers.ModelSerializer):
                 "note": correction.note,
                 "date": serializers.DateTimeField().to_representation(correction.created_at),
             }
-            for correction in story_record_apply({}, story)["corrections"]
+            for correction in _public_record(story)["corrections"]
         ]
 
     @extend_schema_field(NoticeSerializer(allow_null=True))
     def get_notice(self, story: Story) -> dict | None:
-        withdrawn = story_record_apply({}, story)["withdrawn"]
+        withdrawn = _public_record(story)["withdrawn"]
         if withdrawn is None:
             return None
         return {
@@ -234,3 +234,12 @@ class StorySerializer(serializers.ModelSerializer):
             "date": serializers.DateTimeField().to_representation(withdrawn["at"]),
             "text": "\n\n".join(fragment.text for fragment in withdrawn["note"]),
         }
+
+
+def _public_record(story: Story) -> dict:
+    """What readers are told about ``story`` since it went out (``story_record_apply``), worked
+    out once per story for its two fields."""
+    record = getattr(story, "_bell_public_record", None)
+    if record is None:
+        record = story._bell_public_record = story_record_apply({}, story)
+    return record
