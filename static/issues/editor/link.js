@@ -18,7 +18,15 @@ export class LinkDialog {
                 this.act("apply");
             }
         });
-        this.dialog.addEventListener("close", () => this.editor.editor.commands.focus());
+        // Escape closes the dialog without act(): the text gets the cursor back. After act(),
+        // which has focused the text already, the close event comes a moment later: focusing
+        // again then would put back the selection of before a key the writer already pressed
+        // (End, say), and what they type next would replace the linked words.
+        this.dialog.addEventListener("close", () => {
+            if (!this.editor.editor.isFocused) {
+                this.editor.editor.commands.focus();
+            }
+        });
     }
 
     open() {
