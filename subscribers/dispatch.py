@@ -89,7 +89,9 @@ STATUS_WORDS = {
 logger = logging.getLogger(__name__)
 
 
-def _snapshot_sql() -> str:
+def _snapshot_sql(column: str, *, readers_of_issue: bool) -> str:
+    """The INSERT … SELECT of a sending's pending rows, keyed by ``column`` ("issue_id" or
+    "notice_id"): from the newsletter's list, or from the rows an issue went to."""
     quote = connection.ops.quote_name
     delivery = quote(Delivery._meta.db_table)
     subscriber = quote(Subscriber._meta.db_table)
@@ -102,16 +104,37 @@ def _snapshot_sql() -> str:
     # deletes the row), and every path back to active (confirm, preferences, sign-up, import)
     # refuses a suppressed address. So the status conditions below exclude the suppressed.
     # "WHERE" before "ON CONFLICT" is required by SQLite's parser for INSERT … SELECT upserts.
-    # Only quoted table names are formatted in; every value goes as a parameter.
+    # Only quoted table and fixed column names are formatted in; every value is a parameter.
+    if readers_of_issue:
+        source = f"{delivery} d INNER JOIN {subscriber} s ON s.id = d.subscriber_id"
+        readers = "d.issue_id = %s AND d.status IN (%s, %s) AND "
+    else:
+        source, readers = f"{subscriber} s", ""
     return (
         f"INSERT INTO {delivery} "  # noqa: S608
-        "(issue_id, subscriber_id, status, attempts, in_flight_at_crash, message_id, "
+        f"({column}, subscriber_id, status, attempts, in_flight_at_crash, message_id, "
         "smtp_response, created_at) "
-        f"SELECT %s, s.id, %s, 0, %s, '', '', %s FROM {subscriber} s "
+        f"SELECT %s, s.id, %s, 0, %s, '', '', %s FROM {source} "
         f"INNER JOIN {subscription} m ON m.subscriber_id = s.id "
-        "WHERE m.newsletter_id = %s AND m.status = %s AND s.status = %s "
-        "ON CONFLICT (issue_id, subscriber_id) DO NOTHING"
+        f"WHERE {readers}m.newsletter_id = %s AND m.status = %s AND s.status = %s "
+        f"ON CONFLICT ({column}, subscriber_id) DO NOTHING"
     )
+
+
+def _snapshot(column: str, pk: int, *, newsletter_id: int, readers_of=None) -> int:
+    """Run ``_snapshot_sql`` for one sending; return how many rows it made."""
+    params = [
+        pk,
+        DeliveryStatus.PENDING,
+        False,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    if readers_of is not None:
+        params += [readers_of.pk, DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN]
+    params += [newsletter_id, SubscriptionStatus.ACTIVE, SubscriberStatus.ACTIVE]
+    with connection.cursor() as cursor:
+        cursor.execute(_snapshot_sql(column, readers_of_issue=readers_of is not None), params)
+        return cursor.rowcount
 
 
 def deliveries_snapshot(*, issue) -> int:
@@ -123,18 +146,7 @@ def deliveries_snapshot(*, issue) -> int:
     consistent reading of the list. ON CONFLICT DO NOTHING makes a second snapshot of the same
     issue add only whoever is missing. Runs in the caller's transaction.
     """
-    params = [
-        issue.pk,
-        DeliveryStatus.PENDING,
-        False,
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-        issue.newsletter_id,
-        SubscriptionStatus.ACTIVE,
-        SubscriberStatus.ACTIVE,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_snapshot_sql(), params)
-        return cursor.rowcount
+    return _snapshot("issue_id", issue.pk, newsletter_id=issue.newsletter_id)
 
 
 def issue_published_received(sender, *, issue, **kwargs) -> None:
@@ -154,46 +166,12 @@ def sending_key(*, issue_id: int | None = None, notice_id: int | None = None) ->
     return {"issue_id": issue_id} if issue_id is not None else {"notice_id": notice_id}
 
 
-def _notice_snapshot_sql() -> str:
-    quote = connection.ops.quote_name
-    delivery = quote(Delivery._meta.db_table)
-    subscriber = quote(Subscriber._meta.db_table)
-    subscription = quote(Subscription._meta.db_table)
-    # As the issue's snapshot, and from the issue's own rows: whoever it went to, less those
-    # not subscribed any more (the suppressed among them, as there).
-    return (
-        f"INSERT INTO {delivery} "  # noqa: S608
-        "(notice_id, subscriber_id, status, attempts, in_flight_at_crash, message_id, "
-        "smtp_response, created_at) "
-        f"SELECT %s, s.id, %s, 0, %s, '', '', %s FROM {delivery} d "
-        f"INNER JOIN {subscriber} s ON s.id = d.subscriber_id "
-        f"INNER JOIN {subscription} m ON m.subscriber_id = s.id "
-        "WHERE d.issue_id = %s AND d.status IN (%s, %s) "
-        "AND m.newsletter_id = %s AND m.status = %s AND s.status = %s "
-        "ON CONFLICT (notice_id, subscriber_id) DO NOTHING"
-    )
-
-
 def notice_deliveries_snapshot(*, notice: CorrectionNotice) -> int:
     """Create a pending ``Delivery`` of ``notice`` for each subscriber the story's issue went
     to (sent, or uncertain: may have arrived) and who is still subscribed to its newsletter;
     return how many. One INSERT … SELECT, in the caller's transaction."""
     issue = notice.story.issue
-    params = [
-        notice.pk,
-        DeliveryStatus.PENDING,
-        False,
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-        issue.pk,
-        DeliveryStatus.SENT,
-        DeliveryStatus.UNCERTAIN,
-        issue.newsletter_id,
-        SubscriptionStatus.ACTIVE,
-        SubscriberStatus.ACTIVE,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_notice_snapshot_sql(), params)
-        return cursor.rowcount
+    return _snapshot("notice_id", notice.pk, newsletter_id=issue.newsletter_id, readers_of=issue)
 
 
 def correction_notice_received(sender, *, notice, **kwargs) -> None:

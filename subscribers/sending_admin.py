@@ -8,6 +8,7 @@ that redirects back to the page; cancelling asks first, on a page of its own.
 """
 
 import re
+from functools import wraps
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -19,7 +20,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from issues.models import CorrectionNotice, Issue, IssueStatus
 from issues.scheduling import schedule_when
@@ -203,6 +204,24 @@ def _page_context(request, issue: Issue) -> dict:
     return context
 
 
+def _sending_page(*methods):
+    """A sending page or its JSON: signed-in staff who may see issues, never cached."""
+
+    def wrap(view):
+        @staff_member_required
+        @never_cache
+        @require_http_methods(list(methods))
+        @wraps(view)
+        def page(request, *args, **kwargs):
+            if not request.user.has_perm(VIEW_PERMISSION):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return page
+
+    return wrap
+
+
 # The steps: the service, and what the editor is told when it is done.
 STEPS = {
     "pause": (
@@ -272,13 +291,9 @@ def _cancel_confirm(request, issue: Issue):
     return render(request, "subscribers/admin/issue_sending_cancel.html", context)
 
 
-@staff_member_required
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
+@_sending_page("GET", "HEAD", "POST")
 def issue_sending(request, issue_id: int):
     """The sending page of an issue; its buttons post here."""
-    if not request.user.has_perm(VIEW_PERMISSION):
-        raise PermissionDenied
     issue = _issue(issue_id)
     if request.method == "POST":
         return _step(request, issue)
@@ -322,13 +337,9 @@ def _progress_context(request, issue, progress, *, key, progress_url, notice=Non
     }
 
 
-@staff_member_required
-@never_cache
-@require_GET
+@_sending_page("GET", "HEAD")
 def issue_sending_progress(request, issue_id: int):
     """The page's numbers as JSON, for its poller (static/subscribers/sending.js)."""
-    if not request.user.has_perm(VIEW_PERMISSION):
-        raise PermissionDenied
     issue = _issue(issue_id)
     progress = dispatch_progress(issue_id=issue.pk)
     if progress is None:
@@ -342,13 +353,9 @@ def _notice(notice_id: int) -> CorrectionNotice:
     )
 
 
-@staff_member_required
-@never_cache
-@require_GET
+@_sending_page("GET", "HEAD")
 def notice_sending(request, notice_id: int):
     """The sending page of a correction notice: the same numbers as an issue's, no controls."""
-    if not request.user.has_perm(VIEW_PERMISSION):
-        raise PermissionDenied
     notice = _notice(notice_id)
     story, issue = notice.story, notice.story.issue
     context = {
@@ -375,13 +382,9 @@ def notice_sending(request, notice_id: int):
     return render(request, "subscribers/admin/issue_sending.html", context)
 
 
-@staff_member_required
-@never_cache
-@require_GET
+@_sending_page("GET", "HEAD")
 def notice_sending_progress(request, notice_id: int):
     """The notice page's numbers as JSON, for its poller."""
-    if not request.user.has_perm(VIEW_PERMISSION):
-        raise PermissionDenied
     notice = _notice(notice_id)
     progress = dispatch_progress(notice_id=notice.pk)
     if progress is None:

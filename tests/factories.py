@@ -110,6 +110,13 @@ def published_issue(newsletter, readers: int):
     """An issue of ``newsletter`` published to ``readers`` new subscribers, every delivery
     pending: ``(issue, subscribers)``. No batch task is queued: nothing is sent until the test
     sends it."""
+    subscribers = [SubscriptionFactory(newsletter=newsletter).subscriber for _ in range(readers)]
+    return issue_published_now(newsletter, headline="Kremlin view"), subscribers
+
+
+def issue_published_now(newsletter, *, headline: str):
+    """An issue of one story, published by the scheduler's pass now to whoever is subscribed,
+    every delivery pending; no batch task is queued."""
     import datetime as dt
     from unittest import mock
 
@@ -117,8 +124,7 @@ def published_issue(newsletter, readers: int):
 
     from issues.scheduling import publish_due_issues
 
-    subscribers = [SubscriptionFactory(newsletter=newsletter).subscriber for _ in range(readers)]
-    story = StoryFactory(issue__newsletter=newsletter, headline="Kremlin view")
+    story = StoryFactory(issue__newsletter=newsletter, headline=headline)
     BlockFactory(story=story, text="What the talks may bring.")
     issue = story.issue
     Issue.objects.filter(pk=issue.pk).update(
@@ -127,7 +133,7 @@ def published_issue(newsletter, readers: int):
     with mock.patch("subscribers.dispatch.dispatch_enqueue"):
         assert publish_due_issues() == [issue.pk]
     issue.refresh_from_db()
-    return issue, subscribers
+    return issue
 
 
 def story_sources_cited(story, user):

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issues.models import Issue
-from issues.scheduling import publish_due_issues
 from issues.services import (
     WorkflowError,
     correction_notice_send,
@@ -24,7 +23,12 @@ from subscribers.batches import dispatch_run
 from subscribers.dispatch import dispatch_progress, dispatch_wake_quiet
 from subscribers.models import Dispatch
 from subscribers.services import subscriber_unsubscribe_all
-from tests.factories import BlockFactory, StoryFactory, SubscriptionFactory
+from tests.factories import (
+    BlockFactory,
+    StoryFactory,
+    SubscriptionFactory,
+    issue_published_now,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOTE = "Our review found that the author invented this story. We retract it and apologise."
@@ -41,17 +45,9 @@ def readers(newsletter, *names):
 
 def issue_sent(newsletter, headline):
     """An issue of one story, published and sent to whoever is subscribed now."""
-    story = StoryFactory(issue__newsletter=newsletter, headline=headline, position=1)
-    BlockFactory(story=story, text="What the talks may bring.")
-    issue = story.issue
-    Issue.objects.filter(pk=issue.pk).update(
-        status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)
-    )
-    with mock.patch("subscribers.dispatch.dispatch_enqueue"):
-        assert publish_due_issues() == [issue.pk]
+    issue = issue_published_now(newsletter, headline=headline)
     assert dispatch_run(issue_id=issue.pk).again_in is None
-    story.refresh_from_db()
-    return story
+    return issue.stories.get()
 
 
 def retracted(story, editor, second_editor):
