@@ -36,14 +36,21 @@ from ..models import Source, Verdict
 SELECTION_ACTIONS = ("verdict", "correct", "retract", "notice")
 
 
+def _id(value: str) -> int:
+    number = int(value)
+    if not 0 < number < 2**31:
+        raise ValueError(value)
+    return number
+
+
 def _subject(request):
     """The person or the source the review starts from, named in the query string."""
     person_id, source_id = request.GET.get("person"), request.GET.get("source")
     try:
         if person_id:
-            return get_user_model().objects.get(pk=int(person_id)), None
+            return get_user_model().objects.get(pk=_id(person_id)), None
         if source_id:
-            return None, Source.objects.get(pk=int(source_id))
+            return None, Source.objects.get(pk=_id(source_id))
     except (ValueError, get_user_model().DoesNotExist, Source.DoesNotExist):
         raise Http404(_("No such person or source.")) from None
     return None, None
@@ -56,9 +63,13 @@ def _count_message(request, count: int, text: str) -> None:
 
 
 def _refusals(request, outcome) -> None:
-    """Each story a step refused, with the service's words."""
-    for story, refusal in outcome.refused:
-        messages.error(request, f"{story.headline}: {refusal}")
+    """Each story a step refused, with the service's words. Refused for every story, the step
+    is refused as a whole: the page comes back with what was typed."""
+    lines = [f"{story.headline}: {refusal}" for story, refusal in outcome.refused]
+    if lines and not outcome.done:
+        raise SourceRefused(" ".join(lines), code="refused")
+    for line in lines:
+        messages.error(request, line)
 
 
 def _act(request, action: str, *, person, source, rows, about: str):

@@ -295,3 +295,31 @@ def test_the_readers_of_both_original_issues_are_told_once_and_a_later_reader_is
         "The governor's second passport": ["anna@mail.example", "boris@mail.example"],
         "The minister's secret meeting": ["anna@mail.example", "clara@mail.example"],
     }
+
+
+def test_a_step_refused_for_every_ticked_story_gives_the_note_back(
+    client, newsroom, journalist, editor
+):
+    unpublished = newsroom.stories.tanker
+    Issue.objects.filter(pk=unpublished.issue_id).update(status=Issue.Status.DRAFT)
+
+    response = post(
+        client,
+        editor,
+        f"person={journalist.pk}",
+        action="correct",
+        kind="correction",
+        note="A long note the editor wrote with care.",
+        story=[unpublished.pk],
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "has not been published" in html
+    assert "A long note the editor wrote with care." in html
+
+
+def test_the_review_of_no_one_is_a_404(client, editor):
+    client.force_login(editor)
+    for query in ("person=abc", "person=99999999999999999999", "source=0", "source=424242"):
+        assert client.get(f"{REVIEW}?{query}").status_code == 404, query
