@@ -42,6 +42,7 @@ def walk(issue, stories, newsletter) -> dict[str, str]:
         "archive:atom": reverse("archive:atom", args=[slug]),
         "archive:corrections": reverse("archive:corrections", args=[slug]),
         "archive:corrections_rss": reverse("archive:corrections_rss", args=[slug]),
+        "archive:corrections_log": reverse("archive:corrections_log", args=[slug]),
         "archive:issue": reverse("archive:issue", args=[slug, number]),
         "search:search": f"{reverse('search:search')}?q={WORD}",
         "api:newsletter-list": reverse("api:newsletter-list"),

@@ -390,7 +390,8 @@ def test_preview_shows_the_story_as_typed_in_the_email_and_on_the_web(
     preview.get_by_role("button", name="Desktop").click()
     expect(frame.locator("section.story h2")).to_have_text(HEADLINE)  # the archive page
     expect(frame.locator("section.story strong")).to_have_text("Riyadh")
-    assert iframe.evaluate("frame => frame.style.width") == "1024px"
+    # Laid out at the new width once the frame's page has loaded (a moment after it shows).
+    expect(iframe).to_have_attribute("style", re.compile(r"(^|;\s*)width: 1024px"))
 
     page.get_by_role("button", name="Preview").click()
     expect(preview).to_be_hidden()
