@@ -163,6 +163,11 @@ class IssueQuerySet(models.QuerySet):
             published_at__lte=timezone.now(),
         )
 
+    def due(self, now):
+        """Scheduled issues whose time has come by ``now``: the scheduler's pass publishes
+        them."""
+        return self.filter(status=IssueStatus.SCHEDULED, publish_at__lte=now)
+
     def with_stories(self):
         """With stories, their blocks and their public record (corrections, withdrawals)."""
         return self.prefetch_related(

@@ -6,7 +6,6 @@ transaction has committed. The admin, the management commands and any API call t
 """
 
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
 from django.db.models import F
@@ -26,14 +25,13 @@ from .corrections import (  # noqa: F401
     story_takedown,
 )
 from .models import Issue, Story, StoryEvent, StoryStatus
-from .signals import issue_published, story_review_checks
+from .signals import issue_published, story_review_checks, story_step_recorded
 from .steps import WorkflowError
 from .steps import capitalised as _capitalised
 from .steps import issue_event as _issue_event
 from .steps import issue_locked as _issue_locked
 from .steps import quoted as _quoted
 from .steps import story_locked as _story_locked
-from .tasks import notify_story_event
 from .workflow import ISSUE_TRANSITIONS, STORY_TRANSITIONS, Transition
 
 
@@ -165,7 +163,7 @@ def _story_transition(
         if current.issue is not None and current.status != StoryStatus.APPROVED:
             _issue_reopen(issue=current.issue, acting_user=acting_user, reason=what)
         if asked:
-            transaction.on_commit(partial(notify_story_event.delay, event.pk))
+            story_step_recorded.send(sender=StoryEvent, event=event)
     story.status = current.status
     return current
 

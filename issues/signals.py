@@ -18,3 +18,8 @@ story_review_checks = Signal()
 # it: the receiver (subscribers' dispatch) takes its audience from the original issue's
 # deliveries, and its rows commit, or roll back, with the notice.
 correction_notice_created = Signal()
+
+# Sent with sender=StoryEvent, event=<the event>, inside the transaction of a story step people
+# are told of by email (submit, approve, return): the receiver in ``issues.tasks`` queues the
+# notification once that transaction commits. The services know no tasks.
+story_step_recorded = Signal()

@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from issues.models import CorrectionNotice, Issue, IssueStatus
-from issues.scheduling import schedule_when
+from issues.schedule_words import schedule_when
 from issues.services import WorkflowError
 
 from .dispatch import (

@@ -1,10 +1,10 @@
 """Celery tasks of the subscribers app. Thin: they take row ids (never an address or a token)
 and call a service."""
 
-from smtplib import SMTPException
-
 from celery import shared_task
 from celery.signals import worker_process_shutdown
+
+from issues.mail_tasks import mail_task
 
 from .emails import confirmation_send, preferences_link_send
 
@@ -27,32 +27,18 @@ def expire_signup_attempts() -> int:
     return signup_attempts_expire()
 
 
-@shared_task(
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=CONFIRMATION_MAX_RETRIES,
-)
+@mail_task(max_retries=CONFIRMATION_MAX_RETRIES)
 def send_confirmation(subscription_id: int) -> bool:
     return confirmation_send(subscription_id=subscription_id)
 
 
-@shared_task(
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=CONFIRMATION_MAX_RETRIES,
-)
+@mail_task(max_retries=CONFIRMATION_MAX_RETRIES)
 def send_preferences_link(subscriber_id: int) -> bool:
     return preferences_link_send(subscriber_id=subscriber_id)
 
 
-@shared_task(
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=3,
-)
+# A test copy is for the editor at the screen: a few quick tries, then it says it failed.
+@mail_task(max_retries=3, backoff_max=300)
 def send_issue_test(issue_id: int, user_id: int) -> bool:
     from .preview import issue_email_test_send
 

@@ -30,7 +30,7 @@ from ..access import (
 from ..history.admin import VersionCompareAdminMixin
 from ..models import Issue, IssueStatus, Story
 from ..ordering import POSITION
-from ..scheduling import schedule_describe, schedule_when
+from ..schedule_words import schedule_describe, schedule_when
 from ..services import (
     WorkflowError,
     issue_approve,

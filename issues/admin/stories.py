@@ -35,7 +35,7 @@ from ..history.admin import VersionCompareAdminMixin
 from ..models import Block, Issue, Story, StoryStatus
 from ..ordering import POSITION, positions_save
 from ..people import person_name
-from ..scheduling import schedule_describe
+from ..schedule_words import schedule_describe
 from ..services import (
     WorkflowError,
     issue_edited,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from issues.models import Issue
-from issues.scheduling import schedule_describe, schedule_when
+from issues.schedule_words import schedule_describe, schedule_when
 
 NOW = datetime(2025, 1, 27, 2, 0, tzinfo=UTC)  # 04:00 in Riga
 
