@@ -234,9 +234,9 @@ class Bench:
     def message(self, issue) -> tuple[str, bytes]:
         """The issue's real message for one subscriber, as dispatch builds it: sender, bytes."""
         from issues.rendering import issue_render
-        from subscribers.issue_email import issue_mailing_prepare
+        from subscribers.dispatch.message import issue_mailing_prepare
+        from subscribers.dispatch.wire import RawIssueMessage
         from subscribers.models import Subscriber
-        from subscribers.raw_message import RawIssueMessage
 
         raw = RawIssueMessage(
             issue_mailing_prepare(rendered=issue_render(issue=issue), issue=issue)
@@ -308,7 +308,7 @@ class Bench:
     def pipeline(self, newsletter, *, audience: int, workers: int) -> dict:
         """One issue to ``audience`` subscribers through ``workers`` worker processes."""
         from issues.models import Issue, IssueStatus
-        from subscribers.dispatch import dispatch_progress
+        from subscribers.dispatch.progress import dispatch_progress
         from subscribers.models import DeliveryStatus, Dispatch
 
         issue = self.issue_create(newsletter)
@@ -385,7 +385,7 @@ class Bench:
         from django.core import signing
         from django.db import connection
 
-        from subscribers import batches, issue_email, raw_message, sending
+        from subscribers.dispatch import loop, message, recording, transports, wire
 
         modes = {mode: (Counter(), Counter()) for mode in ("warm-up", "on", "off")}
         state = {"batch": 0, "mode": "warm-up", "since": time.perf_counter()}
@@ -420,26 +420,26 @@ class Bench:
 
         issue = self.issue_create(newsletter)
         # Published without queuing its tasks: this process sends it.
-        with mock.patch("subscribers.dispatch.dispatch_enqueue"):
+        with mock.patch("subscribers.dispatch.start.dispatch_enqueue"):
             self.publish(issue)
         steps = [
-            (batches, "deliveries_claim", "claim"),
-            (batches, "_skip_unwanted", "recheck"),
-            (sending.SmtpTransport, "send", "smtp"),
-            (batches._SentRecorder, "record", "record"),
-            (batches._SentRecorder, "settle", "wait"),
-            (issue_email.IssueMailing, "personal", "personal"),
+            (loop, "deliveries_claim", "claim"),
+            (loop, "_skip_unwanted", "recheck"),
+            (transports.SmtpTransport, "send", "smtp"),
+            (recording.SentRecorder, "record", "record"),
+            (recording.SentRecorder, "settle", "wait"),
+            (message.IssueMailing, "personal", "personal"),
             (signing, "dumps", "sign"),
-            (raw_message.RawIssueMessage, "render", "render"),
+            (wire.RawIssueMessage, "render", "render"),
         ]
         try:
             with contextlib.ExitStack() as stack:
                 for owner, name, label in steps:
                     stack.enter_context(timed(owner, name, label))
-                batches.dispatch_run(issue_id=issue.pk, seconds=3600)
+                loop.dispatch_run(issue_id=issue.pk, seconds=3600)
                 modes[state["mode"]][0]["total"] += time.perf_counter() - state["since"]
         finally:
-            sending.transport_close()
+            transports.transport_close()
             with connection.cursor() as cursor:
                 cursor.execute("RESET synchronous_commit")
         return {mode: modes[mode] for mode in ("on", "off")}

@@ -14,7 +14,7 @@ class SubscribersConfig(AppConfig):
         from issues.signals import correction_notice_created, issue_published
 
         from .bounces import inbound_received, tracking_received
-        from .dispatch import correction_notice_received, issue_published_received
+        from .dispatch.start import correction_notice_received, issue_published_received
 
         tracking.connect(tracking_received, dispatch_uid="subscribers.bounces")
         inbound.connect(inbound_received, dispatch_uid="subscribers.mailto_unsubscribe")

@@ -1,5 +1,5 @@
 """The emails the subscribers app writes itself (confirmation); the issue's headers are in
-``issue_email``."""
+``subscribers.dispatch.message``."""
 
 from email.utils import formataddr
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from issues.models import Issue
 from issues.rendering import issue_render
 
-from .issue_email import issue_mailing_prepare
+from .dispatch.message import issue_mailing_prepare
 from .models import Subscriber
 
 TEST_SUBJECT_PREFIX = "[Test] "

@@ -49,7 +49,7 @@ def send_issue_test(issue_id: int, user_id: int) -> bool:
 def send_issue(self, issue_id: int, transport_failures: int = 0) -> None:
     """A batch task of an issue's sending (ids only): sends until done or its time is up,
     then queues its successor when there is more to do."""
-    from .batches import dispatch_run
+    from .dispatch.loop import dispatch_run
 
     outcome = dispatch_run(issue_id=issue_id, transport_failures=transport_failures)
     if outcome.again_in is None or (self.request.is_eager and outcome.again_in > 0):
@@ -62,7 +62,7 @@ def send_issue(self, issue_id: int, transport_failures: int = 0) -> None:
 @shared_task(bind=True)
 def send_notice(self, notice_id: int, transport_failures: int = 0) -> None:
     """A batch task of a correction notice's sending, as ``send_issue`` is of an issue's."""
-    from .batches import dispatch_run
+    from .dispatch.loop import dispatch_run
 
     outcome = dispatch_run(notice_id=notice_id, transport_failures=transport_failures)
     if outcome.again_in is None or (self.request.is_eager and outcome.again_in > 0):
@@ -86,7 +86,7 @@ def import_members(import_id: int) -> str:
 @shared_task
 def wake_quiet_dispatches() -> list[int]:
     """The beat's safety net for sendings (every 15 s): see ``dispatch_wake_quiet``."""
-    from .dispatch import dispatch_wake_quiet
+    from .dispatch.finish import dispatch_wake_quiet
 
     return dispatch_wake_quiet()
 
@@ -94,6 +94,6 @@ def wake_quiet_dispatches() -> list[int]:
 @worker_process_shutdown.connect
 def _close_mail_connection(**kwargs):
     # Say QUIT to the mail server rather than drop the connection it may be holding for us.
-    from .sending import transport_close
+    from .dispatch.transports import transport_close
 
     transport_close()

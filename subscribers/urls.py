@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import preview, sending_admin, views
+from . import preview, views
+from .dispatch import pages as sending_pages
 
 app_name = "subscribers"
 
@@ -28,22 +29,22 @@ urlpatterns += [
     ),
     path(
         "newsroom/issues/<int:issue_id>/sending/",
-        sending_admin.issue_sending,
+        sending_pages.issue_sending,
         name="issue_sending",
     ),
     path(
         "newsroom/issues/<int:issue_id>/sending/progress.json",
-        sending_admin.issue_sending_progress,
+        sending_pages.issue_sending_progress,
         name="issue_sending_progress",
     ),
     path(
         "newsroom/notices/<int:notice_id>/sending/",
-        sending_admin.notice_sending,
+        sending_pages.notice_sending,
         name="notice_sending",
     ),
     path(
         "newsroom/notices/<int:notice_id>/sending/progress.json",
-        sending_admin.notice_sending_progress,
+        sending_pages.notice_sending_progress,
         name="notice_sending_progress",
     ),
 ]

@@ -172,7 +172,7 @@ def mail_server(smtp):
     connection is closed after. The server's inbox."""
     from django.test import override_settings
 
-    from subscribers.sending import SMTP_BACKEND, transport_close
+    from subscribers.dispatch.transports import SMTP_BACKEND, transport_close
 
     controller, inbox = smtp
     with override_settings(

@@ -130,7 +130,7 @@ def issue_published_now(newsletter, *, headline: str):
     Issue.objects.filter(pk=issue.pk).update(
         status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)
     )
-    with mock.patch("subscribers.dispatch.dispatch_enqueue"):
+    with mock.patch("subscribers.dispatch.start.dispatch_enqueue"):
         assert publish_due_issues() == [issue.pk]
     issue.refresh_from_db()
     return issue

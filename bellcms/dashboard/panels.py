@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from bellcms.dates import datetime_shown
 from issues.models import Issue, IssueStatus, StoryStatus
-from subscribers.dispatch import dispatch_progress, duration_words
+from subscribers.dispatch.pages import progress_data
+from subscribers.dispatch.progress import dispatch_progress, duration_words
 from subscribers.models import DeliveryStatus
-from subscribers.sending_admin import progress_data
 
 from . import queries
 from .chart import bar_chart

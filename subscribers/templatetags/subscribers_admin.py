@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from issues.models import IssueStatus
 
-from ..dispatch import dispatch_progress
+from ..dispatch.progress import dispatch_progress
 from ..models import Dispatch
 
 register = template.Library()
@@ -34,7 +34,7 @@ def issue_sending_link(issue):
 def issue_sending_panel(context, issue):
     """The sending's live summary (bar, rate, time left, failures) on the issue's page, once
     the issue is published; nothing before."""
-    from ..sending_admin import VIEW_PERMISSION, progress_data  # (it imports the admin)
+    from ..dispatch.pages import VIEW_PERMISSION, progress_data  # (it imports the admin)
 
     user = context["request"].user
     if issue is None or not issue.pk or not user.has_perm(VIEW_PERMISSION):

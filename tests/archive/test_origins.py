@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from issues.models import Block, Issue
 from issues.rendering import issue_render, issue_render_html
-from subscribers.issue_email import issue_message_for_subscriber
+from subscribers.dispatch.message import issue_message_for_subscriber
 from subscribers.models import Subscriber
 from tests.factories import SubscriptionFactory
 

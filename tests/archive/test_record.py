@@ -174,7 +174,7 @@ def test_the_public_log_has_every_public_step_and_nothing_of_the_newsroom(
         )
         story_retract(story=first, note="The quotes were invented.", acting_user=editor)
         story_retract(story=first, note="Checked with the tapes.", acting_user=second_editor)
-        with mock.patch("subscribers.dispatch.dispatch_enqueue"):
+        with mock.patch("subscribers.dispatch.start.dispatch_enqueue"):
             correction_notice_send(story=first, acting_user=editor)
         story_takedown(story=second, note="Court order 12/34.", acting_user=editor)
         story_takedown(story=second, note="Confirmed.", acting_user=second_editor)

@@ -153,7 +153,7 @@ def test_search_never_finds_stories_of_unpublished_issues(client, committed):
     assert StoryDocument.objects.count() == 3
     assert "No published story matches" in search(client, "embargoed")
 
-    with committed(), mock.patch("subscribers.dispatch.dispatch_enqueue"):
+    with committed(), mock.patch("subscribers.dispatch.start.dispatch_enqueue"):
         assert publish_due_issues() == [scheduled.pk]
     assert hit_urls(search(client, "embargoed")) == [story_url(story)]
 

@@ -17,7 +17,7 @@ from bellcms.dashboard.panels import countdown_html
 from bellcms.dashboard.queries import AudienceWeek, week_monday
 from bellcms.dates import datetime_shown
 from issues.models import Issue
-from subscribers.dispatch import dispatch_finish_if_done
+from subscribers.dispatch.finish import dispatch_finish_if_done
 from subscribers.models import Delivery, Dispatch, Subscriber, Subscription
 from tests.factories import (
     TEST_PASSWORD,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from issues.models import Issue
-from subscribers.dispatch import dispatch_finish_if_done
+from subscribers.dispatch.finish import dispatch_finish_if_done
 from subscribers.models import Delivery
 from tests.e2e.axe import serious_violations, violations_text
 from tests.e2e.test_admin_browser import log_in

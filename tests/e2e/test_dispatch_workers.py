@@ -16,7 +16,7 @@ from django.utils import timezone
 from issues.importing.services import issue_import
 from issues.models import Issue, Story
 from issues.services import issue_approve, issue_schedule, story_approve, story_submit
-from subscribers.dispatch import dispatch_progress
+from subscribers.dispatch.progress import dispatch_progress
 from subscribers.models import Delivery, Subscriber, Subscription
 from subscribers.services import address_suppress
 from tests.conftest import SAMPLE_PATH

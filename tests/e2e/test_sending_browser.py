@@ -22,7 +22,8 @@ S = Delivery.Status
 def no_batch_tasks(monkeypatch):
     """Publishing queues batch tasks once it commits, and tests run tasks eagerly: they would
     send the whole issue at once. Here the test plays the workers' part."""
-    monkeypatch.setattr("subscribers.dispatch.dispatch_enqueue", lambda **kwargs: None)
+    for queuer in ("start", "control", "finish"):
+        monkeypatch.setattr(f"subscribers.dispatch.{queuer}.dispatch_enqueue", lambda **kw: None)
 
 
 def test_the_bar_follows_the_sending_and_the_editor_pauses_it(

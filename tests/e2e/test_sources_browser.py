@@ -112,7 +112,7 @@ def test_cite_submit_grant_reveal_and_nothing_reaches_readers(
     Issue.objects.filter(pk=issue.pk).update(
         status=Issue.Status.SCHEDULED, publish_at=timezone.now() - dt.timedelta(seconds=5)
     )
-    with mock.patch("subscribers.dispatch.dispatch_enqueue"):
+    with mock.patch("subscribers.dispatch.start.dispatch_enqueue"):
         assert publish_due_issues() == [issue.pk]
     issue.refresh_from_db()
     page.goto(f"{base}/archive/{newsletter.slug}/{issue.number}/")

@@ -129,7 +129,7 @@ def test_mailto_unsubscribe_through_inbound_mail(subscriber, newsletter):
     from anymail.signals import AnymailInboundEvent, inbound
 
     from issues.rendering import issue_render
-    from subscribers.issue_email import issue_message_for_subscriber
+    from subscribers.dispatch.message import issue_message_for_subscriber
     from tests.factories import StoryFactory
 
     issue = StoryFactory(issue__newsletter=newsletter).issue

@@ -19,8 +19,9 @@ from issues.services import (
     story_retract,
     story_takedown,
 )
-from subscribers.batches import dispatch_run
-from subscribers.dispatch import dispatch_progress, dispatch_wake_quiet
+from subscribers.dispatch.finish import dispatch_wake_quiet
+from subscribers.dispatch.loop import dispatch_run
+from subscribers.dispatch.progress import dispatch_progress
 from subscribers.models import Dispatch
 from subscribers.services import subscriber_unsubscribe_all
 from tests.factories import (
@@ -58,7 +59,7 @@ def retracted(story, editor, second_editor):
 
 def notice_sent(story, editor):
     """The notice made (its tasks not queued: this test sends them) and sent."""
-    with mock.patch("subscribers.dispatch.dispatch_enqueue"):
+    with mock.patch("subscribers.dispatch.start.dispatch_enqueue"):
         notice = correction_notice_send(story=story, acting_user=editor)
     assert dispatch_run(notice_id=notice.pk).again_in is None
     return notice

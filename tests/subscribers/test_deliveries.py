@@ -62,7 +62,7 @@ def test_snapshot_takes_exactly_the_active_subscribed_and_not_suppressed(newslet
 
 @pytest.mark.django_db
 def test_snapshot_twice_creates_no_duplicate_deliveries(newsletter):
-    from subscribers.dispatch import deliveries_snapshot
+    from subscribers.dispatch.start import deliveries_snapshot
 
     readers = [subscribed(newsletter) for _ in range(4)]
     issue = due_issue(newsletter)

@@ -16,16 +16,12 @@ from django.utils import timezone
 
 from issues.models import Issue, IssueEvent
 from issues.services import WorkflowError
-from subscribers.batches import deliveries_claim, dispatch_run
-from subscribers.dispatch import (
-    dispatch_cancel,
-    dispatch_pause,
-    dispatch_progress,
-    dispatch_resume,
-    dispatch_wake_quiet,
-)
+from subscribers.dispatch.control import dispatch_cancel, dispatch_pause, dispatch_resume
+from subscribers.dispatch.finish import dispatch_wake_quiet
+from subscribers.dispatch.loop import deliveries_claim, dispatch_run
+from subscribers.dispatch.progress import dispatch_progress
+from subscribers.dispatch.transports import transport_close
 from subscribers.models import Delivery, Dispatch, Subscriber, Suppression
-from subscribers.sending import transport_close
 from subscribers.services import address_suppress, subscriber_erase, subscriber_unsubscribe_all
 from tests.factories import BlockFactory
 from tests.factories import published_issue as published
@@ -191,7 +187,7 @@ def test_editors_pause_resume_and_cancel(mail_server, newsletter, editor, journa
     with pytest.raises(WorkflowError, match="only a running sending can be paused"):
         dispatch_pause(issue=issue, acting_user=editor)
 
-    with mock.patch("subscribers.dispatch.dispatch_enqueue") as enqueue:
+    with mock.patch("subscribers.dispatch.control.dispatch_enqueue") as enqueue:
         dispatch_resume(issue=issue, acting_user=editor)
     enqueue.assert_called_once_with(issue_id=issue.pk)
     # One batch goes out (the task's time is up after it), then the editor cancels.
@@ -251,12 +247,12 @@ def test_a_database_lost_mid_batch_stops_it_and_its_unrecorded_message_is_marked
     import psycopg
     from django.db import OperationalError, connection
 
-    from subscribers import batches
+    from subscribers.dispatch import loop
 
     if connection.vendor != "postgresql":
         pytest.skip("the record overlapping the next message is PostgreSQL's (SQLite is local)")
     issue, subscribers = published(newsletter, 6)
-    real_send = batches._Sender.send
+    real_send = loop._Sender.send
     sent = []
 
     def send_and_lose_the_database_after_the_third(self, row, **kwargs):
@@ -269,11 +265,11 @@ def test_a_database_lost_mid_batch_stops_it_and_its_unrecorded_message_is_marked
                 other.execute("SELECT pg_terminate_backend(%s)", [pid])
         return accepted
 
-    monkeypatch.setattr(batches._Sender, "send", send_and_lose_the_database_after_the_third)
+    monkeypatch.setattr(loop._Sender, "send", send_and_lose_the_database_after_the_third)
     with pytest.raises(OperationalError):
         dispatch_run(issue_id=issue.pk)
     connection.close()
-    monkeypatch.setattr(batches._Sender, "send", real_send)
+    monkeypatch.setattr(loop._Sender, "send", real_send)
 
     # Two recorded; the third went out unrecorded and nothing after it.
     assert len(mail_server.recipients()) == 3
@@ -309,14 +305,14 @@ def test_a_worker_told_to_stop_while_the_database_hangs_stops_at_once(
     import psycopg
     from django.db import connection
 
-    from subscribers import batches
+    from subscribers.dispatch import loop
 
     if connection.vendor != "postgresql":
         pytest.skip("the record overlapping the next message is PostgreSQL's (SQLite is local)")
     issue, subscribers = published(newsletter, 4)
     first = Delivery.objects.filter(issue=issue).order_by("pk").first()
     other = psycopg.connect(**connection.get_connection_params())
-    real_send = batches._Sender.send
+    real_send = loop._Sender.send
 
     def send_then_hang_the_database(self, row, **kwargs):
         accepted = real_send(self, row, **kwargs)
@@ -332,7 +328,7 @@ def test_a_worker_told_to_stop_while_the_database_hangs_stops_at_once(
     def stop(signum, frame):
         raise Stop
 
-    monkeypatch.setattr(batches._Sender, "send", send_then_hang_the_database)
+    monkeypatch.setattr(loop._Sender, "send", send_then_hang_the_database)
     # Should the worker not stop, the lock goes after a while (the server ends that session):
     # the test fails instead of hanging.
     other.execute("SET idle_in_transaction_session_timeout = '8s'")
@@ -348,7 +344,7 @@ def test_a_worker_told_to_stop_while_the_database_hangs_stops_at_once(
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         other.close()
-    monkeypatch.setattr(batches._Sender, "send", real_send)
+    monkeypatch.setattr(loop._Sender, "send", real_send)
     assert stopped_after < 5
 
     # Only the first message went out; once the lock is gone its record lands.
@@ -370,10 +366,10 @@ def test_a_worker_that_stalled_past_its_lease_stops_and_flags_the_row(
 ):
     import uuid
 
-    from subscribers import batches
+    from subscribers.dispatch import loop
 
     issue, _ = published(newsletter, 5)
-    real_send = batches._Sender.send
+    real_send = loop._Sender.send
 
     def send_then_lose_the_batch(self, row, **kwargs):
         sent = real_send(self, row, **kwargs)
@@ -381,10 +377,10 @@ def test_a_worker_that_stalled_past_its_lease_stops_and_flags_the_row(
         Delivery.objects.filter(claim__isnull=False).update(claim=uuid.uuid4())
         return sent
 
-    monkeypatch.setattr(batches._Sender, "send", send_then_lose_the_batch)
+    monkeypatch.setattr(loop._Sender, "send", send_then_lose_the_batch)
     claim, rows = deliveries_claim(issue_id=issue.pk, newsletter_id=newsletter.pk, size=3)
-    sender = batches._Sender(issue)
-    batches._batch_send(sender=sender, claim=claim, rows=rows)
+    sender = loop._Sender(issue)
+    loop._batch_send(sender=sender, claim=claim, rows=rows)
 
     # One message went out; the batch stopped; the row it could not record says two copies
     # may exist, and the other worker's claim on the rest is untouched.

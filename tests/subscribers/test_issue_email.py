@@ -10,7 +10,7 @@ import pytest
 from django.test import Client, override_settings
 
 from issues.rendering import issue_render
-from subscribers.issue_email import (
+from subscribers.dispatch.message import (
     PREFERENCES_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,
     issue_mailing_prepare,

@@ -8,8 +8,8 @@ import email.policy
 import pytest
 
 from issues.rendering import issue_render
-from subscribers.issue_email import issue_mailing_prepare
-from subscribers.raw_message import RawIssueMessage, wire_unstuff
+from subscribers.dispatch.message import issue_mailing_prepare
+from subscribers.dispatch.wire import RawIssueMessage, wire_unstuff
 from tests.factories import BlockFactory, StoryFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

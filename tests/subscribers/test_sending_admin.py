@@ -299,7 +299,7 @@ def test_cancel_asks_first_then_cancels_what_is_pending(client, editor, sending)
 def test_a_finished_sending_has_no_buttons_and_a_report_link(client, editor, sending):
     issue, _ = sending
     settle(issue, S.SENT, 4)
-    from subscribers.dispatch import dispatch_finish_if_done
+    from subscribers.dispatch.finish import dispatch_finish_if_done
 
     assert dispatch_finish_if_done(issue_id=issue.pk)
     client.force_login(editor)

@@ -6,7 +6,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from issues.models import CorrectionNotice, Issue
-from subscribers.dispatch import STATUS_WORDS, dispatch_progress, duration_words
+from subscribers.dispatch.progress import STATUS_WORDS, dispatch_progress, duration_words
 from subscribers.models import Delivery, DeliveryStatus
 
 

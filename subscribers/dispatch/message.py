@@ -22,8 +22,8 @@ from django.utils.html import escape
 from issues.models import Issue
 from issues.rendering import RenderedIssue
 
-from .emails import absolute_url
-from .tokens import preferences_token_make, unsubscribe_token_make
+from ..emails import absolute_url
+from ..tokens import preferences_token_make, unsubscribe_token_make
 
 # Placeholders are plain ASCII words that survive HTML escaping and CSS inlining unchanged and
 # never occur in an issue by chance.
@@ -73,7 +73,7 @@ class IssueMailing:
     def message(self, *, subscriber, subject_prefix: str = "") -> EmailMultiAlternatives:
         """The complete message for one subscriber, addressed to ``subscriber.email``, as a
         Django message (previews, .eml files, non-SMTP backends). Dispatch over SMTP builds
-        the same message as bytes: ``subscribers.raw_message``."""
+        the same message as bytes: ``subscribers.dispatch.wire``."""
         personal = self.personal(subscriber=subscriber)
         text = self.rendered.text.replace(
             UNSUBSCRIBE_PLACEHOLDER, personal.unsubscribe_url

@@ -26,18 +26,10 @@ from issues.models import CorrectionNotice, Issue, IssueStatus
 from issues.schedule_words import schedule_when
 from issues.services import WorkflowError
 
-from .dispatch import (
-    CONTROL_PERMISSION,
-    STATUS_WORDS,
-    Progress,
-    dispatch_cancel,
-    dispatch_counts,
-    dispatch_pause,
-    dispatch_progress,
-    dispatch_resume,
-    duration_words,
-)
-from .models import Delivery, DeliveryStatus, DispatchState
+from ..models import Delivery, DeliveryStatus, DispatchState
+from .control import CONTROL_PERMISSION, dispatch_cancel, dispatch_pause, dispatch_resume
+from .finish import dispatch_counts
+from .progress import STATUS_WORDS, Progress, dispatch_progress, duration_words
 
 VIEW_PERMISSION = "issues.view_issue"
 # Who may see the subscribers' addresses among the failures; the others (journalists, source

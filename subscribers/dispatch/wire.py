@@ -24,7 +24,7 @@ from email.utils import formatdate
 from django.conf import settings
 from django.utils.html import escape
 
-from .issue_email import (
+from .message import (
     ONE_CLICK,
     PREFERENCES_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,

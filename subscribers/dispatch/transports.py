@@ -2,7 +2,7 @@
 
 Over SMTP (Django's SMTP backend configured): one connection per worker process, opened by
 Django's backend (so EMAIL_URL's host, TLS and login apply) and reused by every batch and task
-the process runs; the message goes as the bytes ``raw_message`` built, in the three commands of
+the process runs; the message goes as the bytes ``wire`` built, in the three commands of
 an SMTP transaction, and the server's answer to DATA is kept. Any other backend (an ESP through
 django-anymail, the outbox of the embedded default, the test backend) gets Django messages.
 
