@@ -79,16 +79,6 @@ def deliveries_snapshot(*, issue) -> int:
     return _snapshot("issue_id", issue.pk, newsletter_id=issue.newsletter_id)
 
 
-def issue_published_received(sender, *, issue, **kwargs) -> None:
-    """``issues.signals.issue_published``: snapshot the audience in the publishing transaction
-    and queue the batch tasks once it has committed."""
-    deliveries_snapshot(issue=issue)
-    audience = Delivery.objects.filter(issue=issue).count()
-    Dispatch.objects.update_or_create(issue=issue, defaults={"audience": audience})
-    issue_id = issue.pk
-    transaction.on_commit(lambda: dispatch_enqueue(issue_id=issue_id))
-
-
 def notice_deliveries_snapshot(*, notice: CorrectionNotice) -> int:
     """Create a pending ``Delivery`` of ``notice`` for each subscriber the story's issue went
     to (sent, or uncertain: may have arrived) and who is still subscribed to its newsletter;
@@ -97,13 +87,33 @@ def notice_deliveries_snapshot(*, notice: CorrectionNotice) -> int:
     return _snapshot("notice_id", notice.pk, newsletter_id=issue.newsletter_id, readers_of=issue)
 
 
+def dispatch_start(*, issue=None, notice: CorrectionNotice | None = None) -> Dispatch:
+    """Start the sending of a published ``issue`` or of a correction ``notice``, in the caller's
+    transaction: its audience snapshot, its ``Dispatch`` row with the audience size, and its
+    batch tasks queued once that transaction has committed (ids only)."""
+    if issue is not None:
+        deliveries_snapshot(issue=issue)
+        audience = Delivery.objects.filter(issue=issue).count()
+        dispatch, _created = Dispatch.objects.update_or_create(
+            issue=issue, defaults={"audience": audience}
+        )
+        key = {"issue_id": issue.pk}
+    else:
+        audience = notice_deliveries_snapshot(notice=notice)
+        dispatch = Dispatch.objects.create(notice=notice, audience=audience)
+        key = {"notice_id": notice.pk}
+    transaction.on_commit(lambda: dispatch_enqueue(**key))
+    return dispatch
+
+
+def issue_published_received(sender, *, issue, **kwargs) -> None:
+    """``issues.signals.issue_published``: the issue's sending starts."""
+    dispatch_start(issue=issue)
+
+
 def correction_notice_received(sender, *, notice, **kwargs) -> None:
-    """``issues.signals.correction_notice_created``: the notice's audience, its dispatch, and
-    its batch tasks once the notice has committed."""
-    audience = notice_deliveries_snapshot(notice=notice)
-    Dispatch.objects.create(notice=notice, audience=audience)
-    notice_id = notice.pk
-    transaction.on_commit(lambda: dispatch_enqueue(notice_id=notice_id))
+    """``issues.signals.correction_notice_created``: the notice's sending starts."""
+    dispatch_start(notice=notice)
 
 
 def dispatch_enqueue(
