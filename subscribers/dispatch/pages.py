@@ -76,7 +76,11 @@ def _lag_text(progress: Progress) -> str:
     lag = progress.lag_seconds
     if lag is None:
         return _("not yet")
-    return _("%(lag)s s after the scheduled time") % {"lag": number_format(lag, decimal_pos=1)}
+    words = {"lag": number_format(lag, decimal_pos=1)}
+    if progress.notice_id is not None:
+        # A notice goes out as soon as it is made: its lag counts from then.
+        return _("%(lag)s s after the notice was made") % words
+    return _("%(lag)s s after the scheduled time") % words
 
 
 def controls_for(user, issue: Issue, progress: Progress) -> list[str]:

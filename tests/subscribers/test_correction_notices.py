@@ -203,6 +203,7 @@ def test_the_story_page_sends_the_notice_and_links_its_sending_report(
     numbers = client.get(reverse("subscribers:notice_sending_progress", args=[notice.pk])).json()
     assert (numbers["audience"], numbers["counts"]["sent"], numbers["controls"]) == (2, 2, [])
     assert numbers["text"]["issue_status"] == "sent"
+    assert numbers["text"]["lag"].endswith("s after the notice was made")
 
 
 def test_dispatch_status_reports_a_notices_sending(mail_server, newsletter, editor, second_editor):
@@ -218,6 +219,7 @@ def test_dispatch_status_reports_a_notices_sending(mail_server, newsletter, edit
 
     assert text.startswith(f"Correction notice {notice.pk} “The tanker that never sailed”")
     assert "2  sent" in text and "= audience" in text
+    assert "s after the notice was made" in text
     report = json.loads(out.getvalue())
     assert (report["notice"], report["status"], report["counts"]["sent"]) == (notice.pk, "sent", 2)
     with pytest.raises(CommandError, match="no correction notice"):

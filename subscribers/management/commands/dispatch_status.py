@@ -129,7 +129,8 @@ class Command(BaseCommand):
                 + (f"; about {duration_words(left)} left" if left else "")
             )
         if progress.lag_seconds is not None:
-            write(f"  first message accepted {progress.lag_seconds:.1f} s after the scheduled time")
+            since = "the notice was made" if progress.notice_id else "the scheduled time"
+            write(f"  first message accepted {progress.lag_seconds:.1f} s after {since}")
         if progress.last_error:
             write(f"  last error: {progress.last_error}")
         if failures:
