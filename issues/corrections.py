@@ -30,7 +30,15 @@ from .models import (
 )
 from .signals import correction_notice_created
 from .slugs import unique_slug
-from .steps import WorkflowError, capitalised, issue_event, issue_locked, quoted, story_locked
+from .steps import (
+    WorkflowError,
+    capitalised,
+    issue_event,
+    issue_locked,
+    quoted,
+    story_event,
+    story_locked,
+)
 from .workflow import ISSUE_TRANSITIONS, STORY_RECORD_STEPS, Transition
 
 # What a text fix may change: the headline, the takeaway and blocks by position.
@@ -62,15 +70,7 @@ def _on_the_record(story: Story, acting_user, step: Transition) -> str:
 
 def _event(story: Story, acting_user, step: Transition, comment: str) -> StoryEvent:
     admin_log(obj=story, acting_user=acting_user, transition=step, comment=comment)
-    return StoryEvent.objects.create(
-        story=story,
-        actor=acting_user,
-        action=step.name,
-        from_status=story.status,
-        to_status=story.status,
-        comment=comment,
-        revision=story.revision,
-    )
+    return story_event(story, acting_user, step.name, comment)
 
 
 def _issue_follows(story: Story, acting_user) -> None:

@@ -1,7 +1,8 @@
-"""What every service that takes a step shares: the refusal it raises and the row locks."""
+"""What every service that takes a step shares: the refusal it raises, the row locks and the
+event rows."""
 
 from .admin_log import admin_log
-from .models import Issue, IssueEvent, Story
+from .models import Issue, IssueEvent, Story, StoryEvent
 from .workflow import Transition
 
 
@@ -52,6 +53,20 @@ def issue_event(issue: Issue, acting_user, transition: Transition, **fields) -> 
         from_status=issue.status,
         to_status=transition.target,
         **fields,
+    )
+
+
+def story_event(story: Story, acting_user, action: str, comment: str) -> StoryEvent:
+    """Record a step on ``story``'s log that leaves its status as it is (a correction, a flag
+    on a cited source, a verdict): who, what, why, at its current revision."""
+    return StoryEvent.objects.create(
+        story=story,
+        actor=acting_user,
+        action=action,
+        from_status=story.status,
+        to_status=story.status,
+        comment=comment,
+        revision=story.revision,
     )
 
 

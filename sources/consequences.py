@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from issues.access import issue_is_locked, user_is_editor
-from issues.models import Story, StoryEvent, StoryStatus
+from issues.models import Story, StoryStatus
 from issues.services import issue_hold, story_edited
+from issues.steps import story_event
 
 from .access import user_is_keeper
 from .errors import SourceRefused
@@ -32,18 +33,6 @@ DOUBTFUL_STATUSES = frozenset({SourceStatus.UNDER_REVIEW, SourceStatus.BURNED})
 class Doubt:
     source: Source
     flag: StoryFlag | None  # the open flag, when one was raised
-
-
-def _story_event(story: Story, acting_user, action: str, comment: str) -> None:
-    StoryEvent.objects.create(
-        story=story,
-        actor=acting_user,
-        action=action,
-        from_status=story.status,
-        to_status=story.status,
-        comment=comment,
-        revision=story.revision,
-    )
 
 
 def story_doubts(*, story: Story) -> list[Doubt]:
@@ -80,7 +69,7 @@ def _flag_raise(story: Story, source: Source, acting_user, note: str) -> StoryFl
             reason=note,
             raised_by=acting_user,
         )
-    _story_event(
+    story_event(
         story,
         acting_user,
         "source_flagged",
@@ -177,7 +166,7 @@ def story_doubt_clear(*, story: Story, source: Source, acting_user, note: str) -
         flag.source_status = source.status
         flag.cleared_by, flag.cleared_at, flag.clear_note = acting_user, timezone.now(), note
         flag.save()
-        _story_event(
+        story_event(
             story,
             acting_user,
             "source_flag_cleared",

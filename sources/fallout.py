@@ -27,9 +27,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from issues.corrections import correction_notice_send, story_correct, story_retract
-from issues.models import Block, BlockKind, Story, StoryEvent, Withdrawal, WithdrawalKind
+from issues.models import Block, BlockKind, Story, Withdrawal, WithdrawalKind
 from issues.people import person_name
-from issues.steps import WorkflowError, quoted
+from issues.steps import WorkflowError, quoted, story_event
 
 from .consequences import source_status_set
 from .errors import SourceRefused
@@ -154,15 +154,7 @@ def verdict_record(*, stories: Iterable[Story], verdict: str, note: str, acting_
                     story=story, verdict=verdict, note=note, decided_by=acting_user
                 )
             )
-            StoryEvent.objects.create(
-                story=story,
-                actor=acting_user,
-                action="verdict",
-                from_status=story.status,
-                to_status=story.status,
-                comment=f"{label}: {note}",
-                revision=story.revision,
-            )
+            story_event(story, acting_user, "verdict", f"{label}: {note}")
     return recorded
 
 
