@@ -288,41 +288,30 @@ def record_since(issue) -> list:
     )
     if before is None:
         return []
-    newsletter = {"story__issue__newsletter_id": issue.newsletter_id}
-    corrections = Correction.objects.filter(
-        created_at__gt=before, created_at__lte=until, **newsletter
-    ).select_related("story__issue")
-    withdrawals = Withdrawal.objects.filter(
-        approved_at__gt=before, approved_at__lte=until, **newsletter
-    ).select_related("story__issue")
-    return _record_rows(corrections, withdrawals)
+    return _record_between(before, until, story__issue__newsletter_id=issue.newsletter_id)
 
 
 # Telling the readers who got the story -------------------------------------------------------
 
 
-def _record_rows(corrections, withdrawals) -> list:
-    """Corrections and carried-out withdrawals, oldest first."""
-    made = [(row.created_at, row) for row in corrections]
-    made += [(row.approved_at, row) for row in withdrawals]
+def _record_between(since, until, **where) -> list:
+    """The corrections and carried-out withdrawals ``where`` says (of a story, of a
+    newsletter's stories) made after ``since`` (None: from the start) up to ``until``, each
+    with its story and issue, oldest first."""
+    corrections = Correction.objects.filter(created_at__lte=until, **where)
+    withdrawals = Withdrawal.objects.carried_out().filter(approved_at__lte=until, **where)
+    if since is not None:
+        corrections = corrections.filter(created_at__gt=since)
+        withdrawals = withdrawals.filter(approved_at__gt=since)
+    made = [(row.created_at, row) for row in corrections.select_related("story__issue")]
+    made += [(row.approved_at, row) for row in withdrawals.select_related("story__issue")]
     return [row for _when, row in sorted(made, key=lambda pair: pair[0])]
 
 
 def notice_record(notice: CorrectionNotice) -> list:
     """What ``notice`` tells: its story's corrections and carried-out withdrawals made after
     the previous notice and up to this one, oldest first."""
-    return _story_record_between(notice.story, notice.since, notice.created_at)
-
-
-def _story_record_between(story: Story, since, until) -> list:
-    corrections = story.corrections.filter(created_at__lte=until)
-    withdrawals = story.withdrawals.carried_out().filter(approved_at__lte=until)
-    if since is not None:
-        corrections = corrections.filter(created_at__gt=since)
-        withdrawals = withdrawals.filter(approved_at__gt=since)
-    return _record_rows(
-        corrections.select_related("story__issue"), withdrawals.select_related("story__issue")
-    )
+    return _record_between(notice.since, notice.created_at, story=notice.story)
 
 
 def correction_notice_send(*, story: Story, acting_user) -> CorrectionNotice:
@@ -337,7 +326,7 @@ def correction_notice_send(*, story: Story, acting_user) -> CorrectionNotice:
         _on_the_record(current, acting_user, step)
         last = current.notices.order_by("-created_at").values_list("created_at", flat=True)
         since, now = last.first(), timezone.now()
-        told = _story_record_between(current, since, now)
+        told = _record_between(since, now, story=current)
         if not told:
             raise WorkflowError(
                 _("Nothing to tell: readers have had a notice of everything on the record.")

@@ -339,7 +339,11 @@ def _sender(newsletter) -> str:
 
 def issue_render(*, issue: Issue) -> RenderedIssue:
     """Render the issue once in every form; ``.message(to=…)`` then addresses copies cheaply."""
-    context = issue_render_context(issue=issue)
+    return _rendered(issue_render_context(issue=issue))
+
+
+def _rendered(context: dict) -> RenderedIssue:
+    """An issue's or a notice's context in every form, from its newsletter's sender."""
     return RenderedIssue(
         subject=context["subject"],
         text=_text_from_context(context),
@@ -377,10 +381,8 @@ def notice_render(*, notice) -> RenderedIssue:
     story = notice.story
     issue = Issue.objects.select_related("newsletter").get(pk=story.issue_id)
     rows = notice_record(notice)
-    taken_down = (
-        any(isinstance(row, Withdrawal) and row.kind == Withdrawal.Kind.TAKEDOWN for row in rows)
-        or story.withdrawals.carried_out().filter(kind=Withdrawal.Kind.TAKEDOWN).exists()
-    )
+    # Taken down by now, whether in this notice's window or after it was made.
+    taken_down = story.withdrawals.carried_out().filter(kind=Withdrawal.Kind.TAKEDOWN).exists()
     facts = {
         "number": issue.number,
         "newsletter": issue.newsletter.name,
@@ -416,9 +418,4 @@ def notice_render(*, notice) -> RenderedIssue:
         intro=paragraphs(intro % facts),
         record=record,
     )
-    return RenderedIssue(
-        subject=subject,
-        text=_text_from_context(context),
-        html=html_from_context(context),
-        from_email=_sender(issue.newsletter),
-    )
+    return _rendered(context)

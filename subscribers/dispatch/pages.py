@@ -29,6 +29,7 @@ from issues.services import WorkflowError
 from ..models import Delivery, DeliveryStatus, DispatchState
 from .control import CONTROL_PERMISSION, dispatch_cancel, dispatch_pause, dispatch_resume
 from .finish import dispatch_counts
+from .ledger import sending_key
 from .progress import STATUS_WORDS, Progress, dispatch_progress, duration_words
 
 VIEW_PERMISSION = "issues.view_issue"
@@ -301,7 +302,6 @@ def issue_sending(request, issue_id: int):
                 request,
                 issue,
                 progress,
-                key={"issue_id": issue.pk},
                 progress_url=reverse("subscribers:issue_sending_progress", args=[issue.pk]),
             )
         )
@@ -309,8 +309,9 @@ def issue_sending(request, issue_id: int):
     return render(request, "subscribers/admin/issue_sending.html", context)
 
 
-def _progress_context(request, issue, progress, *, key, progress_url, notice=None) -> dict:
+def _progress_context(request, issue, progress, *, progress_url, notice=None) -> dict:
     """What the sending page shows of a sending in progress or done."""
+    key = sending_key(issue_id=progress.issue_id, notice_id=progress.notice_id)
     addresses = request.user.has_perm(ADDRESS_PERMISSION)
     data = progress_data(issue, progress, request.user, notice=notice)
     failed = progress.counts[DeliveryStatus.FAILED]
@@ -370,7 +371,6 @@ def notice_sending(request, notice_id: int):
                 request,
                 issue,
                 progress,
-                key={"notice_id": notice.pk},
                 progress_url=reverse("subscribers:notice_sending_progress", args=[notice.pk]),
                 notice=notice,
             )
