@@ -122,11 +122,8 @@ class StoryRecordMixin:
 FIX_HEADLINE, FIX_TAKEAWAY, FIX_BLOCK = "fix-headline", "fix-takeaway", "fix-block-"
 
 
-def text_changes(story: Story, post) -> dict | None:
-    """What the correction form's text fields change in ``story``, as ``story_correct``'s
-    ``text_changes``; None when they change nothing. The form carries the revision it was
-    opened at: if the story changed since and the fields differ from it now, the fix is
-    refused rather than undo that change."""
+def _fields_changed(story: Story, post) -> dict:
+    """What the correction form's text fields hold that differs from ``story`` now."""
     changes = {}
     for field, name in (("headline", FIX_HEADLINE), ("takeaway", FIX_TAKEAWAY)):
         typed = post.get(name)
@@ -139,6 +136,15 @@ def text_changes(story: Story, post) -> dict | None:
             blocks[block.position] = typed
     if blocks:
         changes["blocks"] = blocks
+    return changes
+
+
+def text_changes(story: Story, post) -> dict | None:
+    """What the correction form's text fields change in ``story``, as ``story_correct``'s
+    ``text_changes``; None when they change nothing. The form carries the revision it was
+    opened at: if the story changed since and the fields differ from it now, the fix is
+    refused rather than undo that change."""
+    changes = _fields_changed(story, post)
     if changes and post.get("fix-revision") != str(story.revision):
         raise WorkflowError(
             gettext(
@@ -153,11 +159,7 @@ def text_changes(story: Story, post) -> dict | None:
 
 def _fixes_typed(story: Story, post) -> list[tuple[str, str]]:
     """The fixed texts of a refused correction, labelled, to give back to the editor."""
-    try:
-        changes = text_changes(story, {**post.dict(), "fix-revision": str(story.revision)})
-    except WorkflowError:
-        return []
-    changes = changes or {}
+    changes = _fields_changed(story, post)
     typed = [(gettext("Headline"), changes.get("headline", ""))]
     typed.append((gettext("Takeaway"), changes.get("takeaway", "")))
     for position, text in sorted(changes.get("blocks", {}).items()):
