@@ -29,6 +29,7 @@ from ..access import (
 from ..models import Issue, Story
 from ..ordering import POSITION, positions_make_room, positions_park
 from ..services import WorkflowError
+from ..story_saving import issue_gap_close
 from .base import revision_from
 
 # What a revert tells the rest of the save, on the request. For a story (StoryRevertMixin):
@@ -157,7 +158,7 @@ class StoryRevertMixin(_RevertKeepsMixin):
                 if _versions_of(version.object_id).count() == versions_before:
                     transaction.set_rollback(True)
                 elif live is not None and live.issue_id not in (None, old["issue_id"]):
-                    self._close_gap(live.issue_id)
+                    issue_gap_close(live.issue_id)
         except WorkflowError as error:
             if live is None:
                 messages.error(request, error.message)

@@ -3,19 +3,17 @@
 Saving a story raises its revision, and a save based on an older revision than the stored one
 is refused, showing what the other person changed. A save that changes the story's text, a block
 or the blocks' order is an edit (``services.story_edited``): an approved story goes back to
-review, because approval belongs to a revision. The workflow buttons call the services; the
-status is never set here. Journalists see and open only the stories they write.
+review, because approval belongs to a revision (the ``story_saving`` service does all this; the
+admin tells what it did). The workflow buttons call the services; the status is never set here.
+Journalists see and open only the stories they write.
 """
 
 from functools import partial
 
-import reversion
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -30,20 +28,13 @@ from ..access import (
     user_is_editor,
     user_writes_own_stories_only,
 )
-from ..drafts import story_draft_discard
 from ..history.admin import VersionCompareAdminMixin
-from ..models import Block, Issue, Story, StoryStatus
-from ..ordering import POSITION, positions_save
+from ..models import Block, Story, StoryStatus
+from ..ordering import POSITION
 from ..people import person_name
 from ..schedule_words import schedule_describe
-from ..services import (
-    WorkflowError,
-    issue_edited,
-    story_approve,
-    story_edited,
-    story_return,
-    story_submit,
-)
+from ..services import WorkflowError, story_approve, story_return, story_submit
+from ..story_saving import stories_deleted, story_save, story_save_complete
 from ..workflow import STORY_TRANSITIONS
 from .base import (
     SortableInline,
@@ -304,38 +295,11 @@ class StoryAdmin(
     # Saving ------------------------------------------------------------------------------------
 
     def save_model(self, request, obj, form, change):
-        previous_issue_id = (
-            Story.objects.filter(pk=obj.pk).values_list("issue_id", flat=True).first()
-            if change
-            else None
-        )
-        form.touched_issue_ids = set()
-        if change and not form.moves_story:
-            # Keep the place the story has now: another editor may have reordered the issue
-            # since this form was opened, and this save is not about the order.
-            stale_place = {"issue", POSITION}
-            fields = [f.name for f in Story._meta.concrete_fields if not f.primary_key]
-            obj.save(update_fields=[name for name in fields if name not in stale_place])
-            obj.refresh_from_db(fields=sorted(stale_place))
-            return
-        if obj.issue_id is None:
-            # A position only means something inside an issue.
-            obj.position = None
-            super().save_model(request, obj, form, change)
-        else:
-            positions_save(parent=obj.issue, related_name="stories", instances=[obj])
-        form.touched_issue_ids = {previous_issue_id, obj.issue_id} - {None}
-        if previous_issue_id is not None and previous_issue_id != obj.issue_id:
-            self._close_gap(previous_issue_id)
+        form.touched_issue_ids = story_save(story=obj, created=not change, moves=form.moves_story)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         story = form.instance
-        if not change and user_writes_own_stories_only(request.user):
-            # A journalist sees only their own stories: the one they start is theirs.
-            story.authors.add(request.user)
-        # Saved: what the editor kept unsaved is in the story now (or was refused with it).
-        story_draft_discard(user=request.user, story=story if change else None)
         high_water = getattr(request, REVISION_HIGH_WATER, None)
         reverting = high_water is not None
         # A revert is an edit: it never brings an old approval back.
@@ -347,27 +311,16 @@ class StoryAdmin(
             before = getattr(request, STORY_REVERT_PLACE, None)
             if before != (story.issue_id, story.position):
                 touched |= {before[0] if before else None, story.issue_id} - {None}
-        # A save that changes nothing is not a new revision; a revert always is.
-        if change and (rewritten or form.moves_story):
-            # F() so that two editors saving at once both count.
-            revision = (
-                F("revision") if high_water is None else Greatest("revision", Value(high_water))
-            )
-            Story.objects.filter(pk=story.pk).update(revision=revision + 1)
-            story.refresh_from_db(fields=["revision"])
-        if change and rewritten:
-            self._story_edited(request, story)
-        for issue in Issue.objects.filter(pk__in=touched).order_by("pk"):
-            self._issue_edited(request, issue)
-        if reversion.is_active():
-            # The UPDATEs bypassed the signals reversion listens to: record the final state.
-            reversion.add_to_revision(story)
-
-    def _story_edited(self, request, story):
-        was = story.status
-        issue_was = story.issue.status if story.issue_id else None
-        story_edited(story=story, acting_user=request.user)
-        if was == StoryStatus.APPROVED and story.status != was:
+        saved = story_save_complete(
+            story=story,
+            acting_user=request.user,
+            created=not change,
+            rewritten=rewritten,
+            moved=form.moves_story,
+            issue_ids=touched,
+            revision_floor=high_water,
+        )
+        if saved.back_to_review:
             messages.warning(
                 request,
                 gettext(
@@ -375,46 +328,30 @@ class StoryAdmin(
                     "to be approved again."
                 ),
             )
-        if issue_was is not None:
-            issue = Issue.objects.get(pk=story.issue_id)
-            if issue.status != issue_was:
-                self._issue_reopened(request, issue)
+        self._issues_reopened(request, saved.issues_reopened)
 
-    def _issue_reopened(self, request, issue):
-        messages.warning(
-            request,
-            gettext("The issue “%(issue)s” changed and is back in draft: approve it again.")
-            % {"issue": issue},
-        )
-
-    def _issue_edited(self, request, issue):
-        was = issue.status
-        issue_edited(issue=issue, acting_user=request.user)
-        if reversion.is_active():
-            reversion.add_to_revision(issue)
-        if was != issue.status:
-            self._issue_reopened(request, issue)
+    def _issues_reopened(self, request, issues):
+        for issue in issues:
+            messages.warning(
+                request,
+                gettext("The issue “%(issue)s” changed and is back in draft: approve it again.")
+                % {"issue": issue},
+            )
 
     # Deleting ----------------------------------------------------------------------------------
 
     def delete_model(self, request, obj):
         issue_id = obj.issue_id
         super().delete_model(request, obj)
-        self._issue_lost_stories(request, {issue_id})
+        self._issues_reopened(
+            request, stories_deleted(issue_ids={issue_id}, acting_user=request.user)
+        )
 
     def delete_queryset(self, request, queryset):
         # Stories of a scheduled issue never get here: has_delete_permission refuses them, and
         # with them the whole "delete selected" action.
         issue_ids = set(queryset.exclude(issue=None).values_list("issue_id", flat=True))
         super().delete_queryset(request, queryset)
-        self._issue_lost_stories(request, issue_ids)
-
-    def _issue_lost_stories(self, request, issue_ids):
-        for issue in Issue.objects.filter(pk__in=issue_ids - {None}).order_by("pk"):
-            self._close_gap(issue.pk)
-            self._issue_edited(request, issue)
-
-    def _close_gap(self, issue_id):
-        issue = Issue.objects.filter(pk=issue_id).first()
-        if issue is not None:
-            positions_save(parent=issue, related_name="stories", instances=[])
+        self._issues_reopened(
+            request, stories_deleted(issue_ids=issue_ids, acting_user=request.user)
+        )
