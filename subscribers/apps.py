@@ -10,11 +10,15 @@ class SubscribersConfig(AppConfig):
     def ready(self):
         # anymail's webhooks must not know this app; the signal connects them.
         from anymail.signals import inbound, tracking
+        from django.core.checks import register
 
         from issues.signals import correction_notice_created, issue_published
 
         from .bounces import inbound_received, tracking_received
+        from .dispatch.relay import check_relay_limits
         from .dispatch.start import correction_notice_received, issue_published_received
+
+        register(check_relay_limits)
 
         tracking.connect(tracking_received, dispatch_uid="subscribers.bounces")
         inbound.connect(inbound_received, dispatch_uid="subscribers.mailto_unsubscribe")

@@ -239,6 +239,14 @@ SUBSCRIBERS_IMPORT_MAX_BYTES = env.int("SUBSCRIBERS_IMPORT_MAX_BYTES", default=2
 # Deliveries a batch task claims at a time, and how long its claim (lease) holds: a worker
 # renews it while it sends; the rows of a worker that died are claimed again once it ran out.
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=250)
+# SMTP connections each batch task sends over at once (one thread each): a distant relay costs
+# two round trips per message and connection, so more connections make up for the distance.
+DISPATCH_CONNECTIONS = env.int("DISPATCH_CONNECTIONS", default=8)
+# What the relay allows every worker together (0: no limit): connections at once, messages a
+# second. Counted in Redis: DISPATCH_LIMITS_REDIS_URL, or the Celery broker if it is Redis.
+DISPATCH_MAX_CONNECTIONS = env.int("DISPATCH_MAX_CONNECTIONS", default=0)
+DISPATCH_MAX_RATE = env.float("DISPATCH_MAX_RATE", default=0)
+DISPATCH_LIMITS_REDIS_URL = env.str("DISPATCH_LIMITS_REDIS_URL", default="")
 DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=300)
 # Batch tasks queued per issue: how many worker processes may share one sending.
 DISPATCH_TASKS_PER_ISSUE = env.int("DISPATCH_TASKS_PER_ISSUE", default=4)

@@ -9,10 +9,12 @@ Who receives an issue is decided once, when it is published: one ``Delivery`` ro
 2. A batch task (``loop.dispatch_run``) claims up to ``DISPATCH_BATCH_SIZE`` pending rows at a
    time (``SKIP LOCKED``, so tasks in other processes take other rows) under a lease
    (``claims``), re-checks each subscriber (an unsubscribe or suppression since the snapshot
-   skips the row), and sends them in id order over the process's one connection
+   skips the row), and sends them in id order over one of the process's connections
    (``transports``; the message built once, ``message`` and ``wire``), recording each row's
-   outcome as soon as the server answers (``recording``). Tasks run until nothing is left or
-   their time is up, then hand over.
+   outcome as soon as the server answers (``recording``). Over SMTP a task sends over
+   ``DISPATCH_CONNECTIONS`` connections at once, one thread and one batch each, within what
+   the relay allows the whole fleet (``relay``). Tasks run until nothing is left or their time
+   is up, then hand over.
 3. A row still claimed after its lease ran out belongs to a worker that died. Its batch goes
    back to pending; its lowest row (the message that may have been in flight) is marked so
    that, once sent again, it is recorded as ``uncertain``: possibly received twice.
@@ -28,7 +30,7 @@ to (their deliveries sent or uncertain, still subscribed), and the same batches,
 progress follow. The functions take a sending as ``issue_id`` or ``notice_id`` (``ledger``).
 
 Imports run one way, from the top of this list down: ``pages``; ``control``; ``loop``;
-``finish``; ``start``, ``progress``, ``claims``, ``recording``, ``wire``; ``message``,
-``transports``, ``ledger``. The one way back up is deliberate: ``start`` queues the batch
+``finish``; ``start``, ``progress``, ``recording``, ``wire``; ``claims``, ``message``,
+``transports``, ``relay``; ``ledger``. The one way back up is deliberate: ``start`` queues the batch
 tasks of ``subscribers.tasks``, which run ``loop``.
 """

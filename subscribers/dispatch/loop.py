@@ -3,13 +3,17 @@
 over the process's connection, recording each outcome as soon as the server answers; until
 nothing is left or the task's time is up. See the package's docstring for the whole flow."""
 
+import copy
 import dataclasses
 import logging
+import threading
 import time
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection as db_connection
+from django.db import connections as db_connections
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -31,7 +35,8 @@ from .finish import dispatch_finish_if_done
 from .ledger import dispatch_is_live, sending_key, sending_named
 from .message import issue_mailing_prepare
 from .recording import RowLost, SentRecorder, sent_after_losing_the_row
-from .transports import Refused, TransportDown, transport
+from .relay import RelaySlot, relay_wait
+from .transports import SMTP_BACKEND, Refused, TransportDown, transport, transports
 from .wire import RawIssueMessage
 
 logger = logging.getLogger(__name__)
@@ -103,8 +108,18 @@ def _skip_unwanted(rows: list[Claimed]) -> list[Claimed]:
     return keep
 
 
-def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> None:
-    """Send a claimed batch in id order, recording each outcome as the server answers."""
+def _batch_send(
+    *, sender: _Sender, claim: uuid.UUID, rows: list[Claimed], stop: threading.Event | None = None
+) -> None:
+    """Send a claimed batch in id order, recording each outcome as the server answers. Once
+    ``stop`` is set, the message being sent is abandoned before its final dot (``_Stopped``);
+    the batch's rows stay claimed until its lease runs out."""
+
+    def before_final_dot():
+        recorder.settle()
+        if stop is not None and stop.is_set():
+            raise _Stopped
+
     lease = settings.DISPATCH_LEASE_SECONDS
     renew_at = time.monotonic() + lease / 3
     rows = _skip_unwanted(rows)
@@ -123,8 +138,9 @@ def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> No
                     return
                 renew_at = time.monotonic() + lease / 3
             attempts = row.attempts + 1
+            _rate_keep(stop)
             try:
-                message_id, accepted = sender.send(row, before_final_dot=recorder.settle)
+                message_id, accepted = sender.send(row, before_final_dot=before_final_dot)
             except Refused as refusal:
                 recorder.settle()
                 _refused(row, claim, refusal, attempts=attempts)
@@ -140,6 +156,15 @@ def _batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed]) -> No
         sent_after_losing_the_row(lost.pk)
     finally:
         recorder.close()
+
+
+def _rate_keep(stop: threading.Event | None) -> None:
+    """Wait until the relay's ``DISPATCH_MAX_RATE`` lets the next message go."""
+    while (wait := relay_wait()) > 0:
+        if stop is not None and stop.wait(wait):
+            raise _Stopped
+        if stop is None:
+            time.sleep(wait)
 
 
 def _refused(row: Claimed, claim: uuid.UUID, refusal, *, attempts: int) -> None:
@@ -169,7 +194,195 @@ class RunOutcome:
 
 
 # After the mail server failed, a task waits 5 s, then 10, 20, 40, then a minute at a time.
+# A connection of a task that failed while the others go on waits the same way.
 TRANSPORT_BACKOFF_SECONDS = (5, 10, 20, 40, 60)
+
+
+def _backoff(failures: int) -> int:
+    return TRANSPORT_BACKOFF_SECONDS[min(failures, len(TRANSPORT_BACKOFF_SECONDS) - 1)]
+
+
+class _Stopped(Exception):
+    """The task is stopping: a connection abandons the message it was about to end."""
+
+
+class _Run:
+    """One batch task's state, shared by its connections (each in its own thread, with its
+    own database connection and its own claimed batches).
+
+    A connection the mail server failed (lost, 421, refused to connect) gives its batch back
+    and waits its own backoff while the others go on; when every connection still working is
+    down at once, the task stops and is queued again later, as with one connection.
+    """
+
+    def __init__(self, key: dict, *, deadline: float, transport_failures: int):
+        self.key = key
+        self.deadline = deadline
+        self.transport_failures = transport_failures
+        # Set: each connection ends after its batch (nothing left to do, the sending paused,
+        # every connection down, an error). ``stop``: each abandons the message it is on.
+        self.ending = threading.Event()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.sender: _Sender | None = None
+        # Connections of this task, and those still sending.
+        self.lanes: set[int] = set()
+        self.working: set[int] = set()
+        self.down: dict[int, TransportDown] = {}
+        self.all_down: TransportDown | None = None
+        self.error: BaseException | None = None
+        self.not_running = False
+
+    def dispatch_running(self) -> Dispatch | None:
+        """The sending, if it is still to be sent; None (and the run stops) if not."""
+        dispatch = (
+            Dispatch.objects.select_related("issue", "notice__story__issue")
+            .filter(**self.key)
+            .first()
+        )
+        if dispatch is None or not dispatch_is_live(dispatch):
+            self.not_running = True
+            self.ending.set()
+            return None
+        if dispatch.state != DispatchState.RUNNING:
+            self.not_running = True
+            self.ending.set()
+            return None
+        return dispatch
+
+    def sender_for(self, dispatch: Dispatch, connection) -> "_Sender":
+        """The message, built once per task, sent over this connection."""
+        with self.lock:
+            if self.sender is None:
+                self.sender = _Sender(dispatch.issue, notice=dispatch.notice)
+            sender = copy.copy(self.sender)
+        sender.transport = connection
+        return sender
+
+    def connection_down(self, lane: int, down: TransportDown) -> bool:
+        """Note a failed connection; True if every working connection is down (the task
+        stops)."""
+        with self.lock:
+            self.down[lane] = down
+            return self._check_all_down()
+
+    def connection_up(self, lane: int, dispatch: Dispatch) -> None:
+        with self.lock:
+            self.down.pop(lane, None)
+            trouble = not self.down and (self.transport_failures or dispatch.last_error)
+            if trouble:
+                # A batch went through and no connection is failing: the trouble is over.
+                self.transport_failures = 0
+        if trouble:
+            Dispatch.objects.filter(**self.key).update(last_error="")
+            dispatch.last_error = ""
+
+    def lane_start(self, lane: int) -> None:
+        with self.lock:
+            self.lanes.add(lane)
+            self.working.add(lane)
+
+    def lane_end(self, lane: int) -> None:
+        with self.lock:
+            self.working.discard(lane)
+            self.down.pop(lane, None)
+            self._check_all_down()
+
+    def _check_all_down(self) -> bool:
+        if self.working and set(self.down) >= self.working:
+            self.all_down = self.down[min(self.down)]
+            self.ending.set()
+            return True
+        return False
+
+    def batch_size(self, dispatch: Dispatch) -> int:
+        """``DISPATCH_BATCH_SIZE``, or less for a small audience: enough batches that every
+        connection of every task gets about two, so that they all send and end together."""
+        shares = 2 * settings.DISPATCH_TASKS_PER_ISSUE * len(self.lanes)
+        return max(10, min(settings.DISPATCH_BATCH_SIZE, -(-dispatch.audience // shares)))
+
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+def _lane(run: _Run, lane: int, connection) -> None:
+    """One connection's part of a task: claim a batch, send it, until nothing is left, the
+    time is up or the task ends."""
+    failures = 0
+    slot = RelaySlot()
+    try:
+        while not run.ending.is_set() and run.time_left() > 0:
+            if not slot.take():
+                # Every connection the relay allows is in use: this one waits, closed.
+                connection.close()
+                run.ending.wait(max(min(SLOT_WAIT_SECONDS, run.time_left()), 0))
+                continue
+            dispatch = run.dispatch_running()
+            if dispatch is None:
+                return
+            issue = dispatch.issue if dispatch.issue_id is not None else dispatch.notice.story.issue
+            claim, rows = deliveries_claim(
+                newsletter_id=issue.newsletter_id, size=run.batch_size(dispatch), **run.key
+            )
+            if not rows:
+                return
+            sender = run.sender_for(dispatch, connection)
+            try:
+                _batch_send(sender=sender, claim=claim, rows=rows, stop=run.stop)
+            except TransportDown as down:
+                Dispatch.objects.filter(**run.key).update(last_error=down.reason)
+                if run.connection_down(lane, down):
+                    return
+                wait = _backoff(failures)
+                failures += 1
+                logger.warning(
+                    "%s: connection %d: the mail server failed (%s); trying it again in %d s.",
+                    sender.name,
+                    lane + 1,
+                    down.reason,
+                    wait,
+                )
+                run.ending.wait(max(min(wait, run.time_left()), 0))
+                continue
+            failures = 0
+            run.connection_up(lane, dispatch)
+    finally:
+        if slot.held:
+            # Given back closed: an idle connection still counts at the relay.
+            connection.close()
+            slot.give_back()
+
+
+# A connection without a relay slot asks again this often.
+SLOT_WAIT_SECONDS = 1.0
+
+
+def _lane_thread(run: _Run, lane: int, connection) -> None:
+    try:
+        _lane(run, lane, connection)
+    except _Stopped:
+        pass
+    except BaseException as error:
+        with run.lock:
+            run.error = run.error or error
+        run.ending.set()
+    finally:
+        run.lane_end(lane)
+        # This thread's own database connection.
+        db_connections.close_all()
+
+
+def dispatch_connections() -> int:
+    """How many connections a task sends over at once: ``DISPATCH_CONNECTIONS`` over SMTP to
+    PostgreSQL, outside a transaction (each connection's thread has its own database session,
+    which sees only what is committed); otherwise one."""
+    if (
+        settings.EMAIL_BACKEND != SMTP_BACKEND
+        or db_connection.vendor != "postgresql"
+        or db_connection.in_atomic_block
+    ):
+        return 1
+    return max(1, settings.DISPATCH_CONNECTIONS)
 
 
 def dispatch_run(
@@ -179,49 +392,73 @@ def dispatch_run(
     transport_failures: int = 0,
     seconds: float | None = None,
 ) -> RunOutcome:
-    """One batch task: claim and send batches of the sending (an issue's or a notice's) until
-    none is left or the time is up. Returns when to run again."""
+    """One batch task: claim and send batches of the sending (an issue's or a notice's) over
+    ``dispatch_connections()`` connections at once, until none is left or the time is up.
+    Returns when to run again."""
     key = sending_key(issue_id=issue_id, notice_id=notice_id)
-    deadline = time.monotonic() + (seconds or settings.DISPATCH_TASK_SECONDS)
-    sender = None
-    while True:
-        dispatch = (
-            Dispatch.objects.select_related("issue", "notice__story__issue").filter(**key).first()
-        )
-        if dispatch is None or not dispatch_is_live(dispatch):
-            return RunOutcome(None)
-        if dispatch.state != DispatchState.RUNNING:
-            dispatch_finish_if_done(**key)
-            return RunOutcome(None)
-        issue = dispatch.issue if issue_id is not None else dispatch.notice.story.issue
-        claim, rows = deliveries_claim(newsletter_id=issue.newsletter_id, **key)
-        if not rows:
-            if dispatch_finish_if_done(**key):
-                return RunOutcome(None)
-            return RunOutcome(_seconds_until_claimable(key))
-        if sender is None:
-            sender = _Sender(dispatch.issue, notice=dispatch.notice)
+    run = _Run(
+        key,
+        deadline=time.monotonic() + (seconds or settings.DISPATCH_TASK_SECONDS),
+        transport_failures=transport_failures,
+    )
+    connections = transports(dispatch_connections())
+    if len(connections) == 1:
+        run.lane_start(0)
         try:
-            _batch_send(sender=sender, claim=claim, rows=rows)
-        except TransportDown as down:
-            wait = TRANSPORT_BACKOFF_SECONDS[
-                min(transport_failures, len(TRANSPORT_BACKOFF_SECONDS) - 1)
-            ]
-            Dispatch.objects.filter(**key).update(last_error=down.reason)
-            logger.warning(
-                "%s: the mail server failed (%s); trying again in %d s.",
-                sender.name,
-                down.reason,
-                wait,
-            )
-            return RunOutcome(wait, transport_failures + 1)
-        if transport_failures or dispatch.last_error:
-            # A batch went through: whatever trouble the sending had is over.
-            transport_failures = 0
-            Dispatch.objects.filter(**key).update(last_error="")
-            dispatch.last_error = ""
-        if time.monotonic() >= deadline:
-            return RunOutcome(0)
+            _lane(run, 0, connections[0])
+        finally:
+            run.lane_end(0)
+    else:
+        _lanes_run(run, connections)
+    if run.error is not None:
+        raise run.error
+    if run.all_down is not None:
+        wait = _backoff(run.transport_failures)
+        logger.warning(
+            "%s: the mail server failed (%s); trying again in %d s.",
+            sending_named(key),
+            run.all_down.reason,
+            wait,
+        )
+        return RunOutcome(wait, run.transport_failures + 1)
+    if run.not_running:
+        dispatch_finish_if_done(**key)
+        return RunOutcome(None)
+    if run.time_left() <= 0:
+        return RunOutcome(0, run.transport_failures)
+    if dispatch_finish_if_done(**key):
+        return RunOutcome(None)
+    return RunOutcome(_seconds_until_claimable(key), run.transport_failures)
+
+
+# How long a task told to stop waits for its connections to end the messages they are on.
+STOP_GRACE_SECONDS = 1.0
+
+
+def _lanes_run(run: _Run, connections: list) -> None:
+    threads = []
+    for lane, connection in enumerate(connections):
+        run.lane_start(lane)
+        thread = threading.Thread(
+            target=_lane_thread,
+            args=(run, lane, connection),
+            name=f"dispatch-{lane + 1}",
+            daemon=True,
+        )
+        threads.append(thread)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        # Told to stop (a worker's shutdown raises here): each connection abandons the
+        # message it is about to end, and its batch is recovered like a dead worker's.
+        run.stop.set()
+        run.ending.set()
+        for thread in threads:
+            thread.join(STOP_GRACE_SECONDS / len(threads))
+        raise
 
 
 def _seconds_until_claimable(key: dict) -> float | None:

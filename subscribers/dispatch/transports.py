@@ -1,10 +1,11 @@
 """How dispatch hands one message to the mail system, and what the answer means.
 
-Over SMTP (Django's SMTP backend configured): one connection per worker process, opened by
-Django's backend (so EMAIL_URL's host, TLS and login apply) and reused by every batch and task
-the process runs; the message goes as the bytes ``wire`` built, in the three commands of
-an SMTP transaction, and the server's answer to DATA is kept. Any other backend (an ESP through
-django-anymail, the outbox of the embedded default, the test backend) gets Django messages.
+Over SMTP (Django's SMTP backend configured): ``DISPATCH_CONNECTIONS`` connections per worker
+process, each opened by Django's backend (so EMAIL_URL's host, TLS and login apply), used by
+one thread at a time and kept for every batch and task the process runs; the message goes
+as the bytes ``wire`` built, in the three commands of an SMTP transaction, and the server's
+answer to DATA is kept. Any other backend (an ESP through django-anymail, the outbox of the
+embedded default, the test backend) gets Django messages, over one connection.
 
 Each send ends in one of:
 - an ``Accepted`` (the server's answer);
@@ -225,23 +226,31 @@ class BackendTransport:
         )
 
 
-_transport = None
+# This process's connections, created on first use and kept for the next batches and tasks.
+_transports: list = []
+
+
+def transports(count: int) -> list:
+    """``count`` of this process's transports (over SMTP, one connection each; otherwise one),
+    created on first use and kept for the next task."""
+    global _transports
+    kind = SmtpTransport if settings.EMAIL_BACKEND == SMTP_BACKEND else BackendTransport
+    if any(not isinstance(kept, kind) for kept in _transports):
+        transport_close()
+    count = count if kind is SmtpTransport else 1
+    while len(_transports) < count:
+        _transports.append(kind())
+    return _transports[:count]
 
 
 def transport() -> SmtpTransport | BackendTransport:
-    """This process's transport, created on first use and kept for the next batch."""
-    global _transport
-    kind = SmtpTransport if settings.EMAIL_BACKEND == SMTP_BACKEND else BackendTransport
-    if not isinstance(_transport, kind):
-        if _transport is not None:
-            _transport.close()
-        _transport = kind()
-    return _transport
+    """This process's first transport."""
+    return transports(1)[0]
 
 
 def transport_close() -> None:
-    """Close this process's connection (a worker shutting down; tests)."""
-    global _transport
-    if _transport is not None:
-        _transport.close()
-        _transport = None
+    """Close this process's connections (a worker shutting down; tests)."""
+    global _transports
+    closing, _transports = _transports, []
+    for kept in closing:
+        kept.close()

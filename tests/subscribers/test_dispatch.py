@@ -39,8 +39,9 @@ def statuses(issue) -> dict[str, int]:
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
 def test_every_subscriber_gets_the_issue_once_over_one_connection(
-    mail_server, newsletter, pipelining
+    mail_server, newsletter, pipelining, settings
 ):
+    settings.DISPATCH_CONNECTIONS = 1
     mail_server.pipelining = pipelining
     issue, subscribers = published(newsletter, 130)
     BlockFactory(story=issue.stories.get(), text=".NET readers, a line that starts with a dot.")
