@@ -1,7 +1,7 @@
 """Dispatch an issue end to end: messages per second against the SMTP floor, memory, lag.
 
     .venv/bin/python bench/dispatch.py [--subscribers 20000] [--workers 1 2]
-        [--rss 10000 200000] [--profile]
+        [--connections 1] [--rss 10000 200000] [--profile] [--rtt-ms 0]
 
 The pipeline is the production one: the sample issue is scheduled a few seconds ahead, this
 process runs the scheduler's pass (``publish_due_issues``) every second, and Celery worker
@@ -20,10 +20,12 @@ messages per second, most of it sending to 200 000 subscribers; for a quick look
 
 ``--rtt-ms 40`` puts a distant mail server's round trip (here 40 ms) between the senders and
 smtp-sink (``bench/delay_proxy.py``, a proxy on 127.0.0.1 that delays each way by half): what
-a relay across the internet, an ESP's SMTP endpoint, does to the rate, and how more worker
-processes make up for it, e.g.
-``--rtt-ms 40 --subscribers 2000 --workers 1 4 16 --rss``. Each worker process sends over its
-own connection; ``DISPATCH_TASKS_PER_ISSUE`` is raised to the most workers asked for.
+a relay across the internet, an ESP's SMTP endpoint, does to the rate, and how more
+connections make up for it, e.g.
+``--rtt-ms 40 --connections 8 16 32 --workers 1 --subscribers 6000 --rss``. ``--connections``
+sets each worker's ``DISPATCH_CONNECTIONS`` (a run for each; 1 unless told). With ``--rtt-ms``
+the floor column holds the ideal, workers * connections / (2 * round trip), and the target is
+0.8 of it; ``DISPATCH_TASKS_PER_ISSUE`` is raised to the most workers asked for.
 """
 
 import argparse
@@ -548,7 +550,7 @@ def run(args, bench: Bench) -> None:
         )
     if rows:
         header = (
-            f"{'run':<24} {'messages':>9} {'sink':>8} {'msg/s':>6} {'floor':>6} {'ratio':>5} "
+            f"{'run':<28} {'messages':>9} {'sink':>8} {'msg/s':>6} {'floor':>6} {'ratio':>5} "
             f"{'target':>6} {'wall s':>6} {'lag s':>5} {'pass s':>6} {'CPU µs/msg':>10} "
             f"{'poll ms':>7} {'RSS MiB':>9}"
         )
@@ -561,7 +563,7 @@ def run(args, bench: Bench) -> None:
                 ratio = result["rate"] / floor["rate"]
                 versus = f"{floor['rate']:>6,.0f} {ratio:>5.2f} {result['target']:>6}"
             print(
-                f"{label:<24} {result['sent']:>9,} {result['sunk']:>8,} {result['rate']:>6,.0f} "
+                f"{label:<28} {result['sent']:>9,} {result['sunk']:>8,} {result['rate']:>6,.0f} "
                 f"{versus} {result['wall']:>6.1f} {result['lag']:>5.2f} {result['pass']:>6.2f} "
                 f"{result['cpu_us']:>10,.0f} {result['poll_ms']:>7.0f} "
                 f"{result['ready_mib']:>3.0f} → {result['peak_mib']:.0f}"
