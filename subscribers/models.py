@@ -503,6 +503,51 @@ class Dispatch(models.Model):
         return f"{self.issue or self.notice} ({self.get_state_display()})"
 
 
+class SendingConnection(models.Model):
+    """One connection's part in a sending: what it sent, how fast, and what went wrong.
+
+    Each connection of each worker process (``host:pid #n``) adds to its row after every batch
+    and every failure, so the sending page and ``dispatch_status`` show per connection and per
+    relay rates without a task or a row per message.
+    """
+
+    dispatch = models.ForeignKey(
+        Dispatch,
+        verbose_name=_("sending"),
+        on_delete=models.CASCADE,
+        related_name="connections",
+    )
+    name = models.CharField(_("connection"), max_length=120)
+    relay = models.CharField(_("relay"), max_length=200)
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    refused = models.PositiveIntegerField(
+        _("refused"), default=0, help_text=_("Messages the server refused, for now or for good.")
+    )
+    failures = models.PositiveIntegerField(
+        _("failures"),
+        default=0,
+        help_text=_("Times the connection failed (lost, refused, 421) and gave its batch back."),
+    )
+    rate = models.FloatField(
+        _("rate"), null=True, blank=True, help_text=_("Messages a second over its last batch.")
+    )
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sending connection")
+        verbose_name_plural = _("sending connections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispatch", "name"], name="sending_connection_unique_name"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class MemberImport(models.Model):
     """A members file uploaded in the admin, and what importing it did.
 

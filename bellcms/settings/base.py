@@ -247,6 +247,8 @@ DISPATCH_CONNECTIONS = env.int("DISPATCH_CONNECTIONS", default=8)
 DISPATCH_MAX_CONNECTIONS = env.int("DISPATCH_MAX_CONNECTIONS", default=0)
 DISPATCH_MAX_RATE = env.float("DISPATCH_MAX_RATE", default=0)
 DISPATCH_LIMITS_REDIS_URL = env.str("DISPATCH_LIMITS_REDIS_URL", default="")
+# Recipients per call of an ESP's batch API (0: the ESP's own limit, e.g. Mailgun's 1 000).
+DISPATCH_ESP_BATCH_SIZE = env.int("DISPATCH_ESP_BATCH_SIZE", default=0)
 DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=300)
 # Batch tasks queued per issue: how many worker processes may share one sending.
 DISPATCH_TASKS_PER_ISSUE = env.int("DISPATCH_TASKS_PER_ISSUE", default=4)

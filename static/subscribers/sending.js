@@ -1,5 +1,5 @@
 "use strict";
-// An issue's sending page (subscribers/sending_admin.py): while the sending runs, fetch its
+// An issue's sending page (subscribers/dispatch/pages.py): while the sending runs, fetch its
 // numbers every few seconds and write them into the page, so the bar moves without a reload.
 // The server formats every figure (data.text); this file only places them. Without JavaScript
 // the page shows the numbers as of its loading.
@@ -38,6 +38,48 @@
             verdict.textContent = text.verdict;
             verdict.classList.toggle("bell-sending-unbalanced", !data.balanced);
         }
+    }
+
+    // The connections' table and the relays' lines, rebuilt from the server's words.
+    function showConnections(root, data) {
+        const relays = root.querySelector("[data-bell-relays]");
+        const body = root.querySelector("[data-bell-connections]");
+        if (!relays || !body || !data.relays.length) {
+            return;
+        }
+        relays.replaceChildren(
+            ...data.relays.map((relay) => {
+                const item = document.createElement("li");
+                item.textContent = relay.text;
+                return item;
+            }),
+        );
+        body.replaceChildren(
+            ...data.connections.map((row) => {
+                const line = document.createElement("tr");
+                const name = document.createElement("th");
+                name.scope = "row";
+                name.textContent = row.name;
+                line.append(name);
+                ["relay", "sent", "refused", "rate", "failures"].forEach((field) => {
+                    const cell = document.createElement("td");
+                    cell.textContent = row[field];
+                    if (field !== "relay") {
+                        cell.className = "bell-number";
+                    }
+                    line.append(cell);
+                });
+                const error = document.createElement("td");
+                if (row.last_error) {
+                    const code = document.createElement("code");
+                    code.textContent = row.last_error;
+                    error.append(code);
+                }
+                line.append(error);
+                return line;
+            }),
+        );
+        body.closest("table").hidden = false;
     }
 
     function stateChanged(root, data) {
@@ -79,6 +121,7 @@
             seconds: root.dataset.bellPollSeconds,
             onData: (data) => {
                 show(root, data);
+                showConnections(root, data);
                 newFailures(root, data);
                 if (data.state !== root.dataset.bellState || !data.live) {
                     stateChanged(root, data);

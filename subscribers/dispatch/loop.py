@@ -34,9 +34,19 @@ from .claims import Claimed, batch_release, deliveries_claim, row_settle
 from .finish import dispatch_finish_if_done
 from .ledger import dispatch_is_live, sending_key, sending_named
 from .message import issue_mailing_prepare
-from .recording import RowLost, SentRecorder, sent_after_losing_the_row
+from .recording import BatchRecord, RowLost, SentRecorder, batch_record, sent_after_losing_the_row
 from .relay import RelaySlot, relay_wait
-from .transports import SMTP_BACKEND, Refused, TransportDown, transport, transports
+from .tallies import connection_name, connection_tally
+from .transports import (
+    ESP_BATCHES,
+    SMTP_BACKEND,
+    Accepted,
+    Refused,
+    TransportDown,
+    Uncertain,
+    transport,
+    transports,
+)
 from .wire import RawIssueMessage
 
 logger = logging.getLogger(__name__)
@@ -108,8 +118,21 @@ def _skip_unwanted(rows: list[Claimed]) -> list[Claimed]:
     return keep
 
 
+@dataclasses.dataclass
+class _Tally:
+    """What a connection's batch did: messages accepted, messages refused."""
+
+    sent: int = 0
+    refused: int = 0
+
+
 def _batch_send(
-    *, sender: _Sender, claim: uuid.UUID, rows: list[Claimed], stop: threading.Event | None = None
+    *,
+    sender: _Sender,
+    claim: uuid.UUID,
+    rows: list[Claimed],
+    stop: threading.Event | None = None,
+    tally: _Tally | None = None,
 ) -> None:
     """Send a claimed batch in id order, recording each outcome as the server answers. Once
     ``stop`` is set, the message being sent is abandoned before its final dot (``_Stopped``);
@@ -120,9 +143,17 @@ def _batch_send(
         if stop is not None and stop.is_set():
             raise _Stopped
 
+    rows = _skip_unwanted(rows)
+    if getattr(sender.transport, "batch", False):
+        try:
+            _esp_batch_send(sender=sender, claim=claim, rows=rows, tally=tally or _Tally())
+        except TransportDown:
+            # The rows not on record yet go back for later.
+            batch_release(claim, in_doubt=None)
+            raise
+        return
     lease = settings.DISPATCH_LEASE_SECONDS
     renew_at = time.monotonic() + lease / 3
-    rows = _skip_unwanted(rows)
     recorder = SentRecorder(claim)
     try:
         for index, row in enumerate(rows):
@@ -144,6 +175,8 @@ def _batch_send(
             except Refused as refusal:
                 recorder.settle()
                 _refused(row, claim, refusal, attempts=attempts)
+                if tally is not None:
+                    tally.refused += 1
                 continue
             except TransportDown as down:
                 # The previous row recorded (or flagged, if lost) before the rest go back.
@@ -151,11 +184,73 @@ def _batch_send(
                 batch_release(claim, in_doubt=row.pk if down.in_doubt else None)
                 raise
             recorder.record(row, attempts=attempts, message_id=message_id, answer=accepted.answer)
+            if tally is not None:
+                tally.sent += 1
         recorder.settle()
     except RowLost as lost:
         sent_after_losing_the_row(lost.pk)
     finally:
         recorder.close()
+
+
+def _esp_batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed], tally: _Tally):
+    """Send rows through an ESP's batch API: one call per ``limit`` recipients, each
+    recipient's outcome recorded from the ESP's answer.
+
+    A call may deliver every message it carries before it answers, so its rows are first
+    marked as in flight (committed): should the worker die before the answer is recorded,
+    they are recorded as *uncertain* when sent again. A call with no answer (a timeout) records
+    its rows as *uncertain* and does not send them again: the ESP may have them; the rest of
+    the batch goes back to pending, and the connection waits as for a server that is down.
+    """
+    transport = sender.transport
+    for start in range(0, len(rows), transport.limit):
+        chunk = rows[start : start + transport.limit]
+        by_address = {row.email: row for row in chunk}
+        message, personals = sender.mailing.batch_message(
+            subscribers=[_SubscriberRef(email=row.email, public_id=row.public_id) for row in chunk],
+            merge_field=transport.batching.merge_field,
+        )
+        message.merge_metadata = {row.email: {"delivery": str(row.pk)} for row in chunk}
+        pks = [row.pk for row in chunk]
+        Delivery.objects.filter(pk__in=pks, claim=claim).update(in_flight_at_crash=True)
+        try:
+            outcomes = transport.send_batch(message)
+        except TransportDown as down:
+            if not down.in_doubt:
+                # Never reached the ESP, or refused by it: the rows are as they were.
+                Delivery.objects.filter(
+                    pk__in=[row.pk for row in chunk if not row.in_flight_at_crash], claim=claim
+                ).update(in_flight_at_crash=False)
+                raise
+            answer = f"no answer, may have been sent: {down.reason}"
+            outcomes = {row.email: Uncertain(answer) for row in chunk}
+            in_doubt = down
+        else:
+            in_doubt = None
+        records, refusals = [], []
+        for personal in personals:
+            row, outcome = by_address[personal.to], outcomes.get(personal.to)
+            if isinstance(outcome, Refused):
+                refusals.append((row, outcome))
+                continue
+            status = (
+                DeliveryStatus.SENT
+                if isinstance(outcome, Accepted) and not row.in_flight_at_crash
+                else DeliveryStatus.UNCERTAIN
+            )
+            said = outcome.answer if outcome is not None else "no word of this recipient"
+            records.append(BatchRecord(row, status, personal.message_id, said))
+        for pk in batch_record(claim, records):
+            sent_after_losing_the_row(pk)
+        for row, refusal in refusals:
+            _refused(row, claim, refusal, attempts=row.attempts + 1)
+        tally.sent += len(records)
+        tally.refused += len(refusals)
+        if in_doubt is not None:
+            # The ESP may be in trouble: the rest of the batch waits (back to pending) rather
+            # than go the same way.
+            raise TransportDown(in_doubt.reason)
 
 
 def _rate_keep(stop: threading.Event | None) -> None:
@@ -295,9 +390,12 @@ class _Run:
             return True
         return False
 
-    def batch_size(self, dispatch: Dispatch) -> int:
+    def batch_size(self, dispatch: Dispatch, connection) -> int:
         """``DISPATCH_BATCH_SIZE``, or less for a small audience: enough batches that every
-        connection of every task gets about two, so that they all send and end together."""
+        connection of every task gets about two, so that they all send and end together. For
+        an ESP's batch API, what one call takes."""
+        if getattr(connection, "batch", False):
+            return connection.limit
         shares = 2 * settings.DISPATCH_TASKS_PER_ISSUE * len(self.lanes)
         return max(10, min(settings.DISPATCH_BATCH_SIZE, -(-dispatch.audience // shares)))
 
@@ -310,27 +408,38 @@ def _lane(run: _Run, lane: int, connection) -> None:
     time is up or the task ends."""
     failures = 0
     slot = RelaySlot()
+    name = connection_name(lane)
     try:
-        while not run.ending.is_set() and run.time_left() > 0:
+        # Each connection sends at least one batch, however short the task's time.
+        while not run.ending.is_set():
             if not slot.take():
                 # Every connection the relay allows is in use: this one waits, closed.
                 connection.close()
                 run.ending.wait(max(min(SLOT_WAIT_SECONDS, run.time_left()), 0))
+                if run.time_left() <= 0:
+                    return
                 continue
             dispatch = run.dispatch_running()
             if dispatch is None:
                 return
             issue = dispatch.issue if dispatch.issue_id is not None else dispatch.notice.story.issue
-            claim, rows = deliveries_claim(
-                newsletter_id=issue.newsletter_id, size=run.batch_size(dispatch), **run.key
-            )
+            size = run.batch_size(dispatch, connection)
+            claim, rows = deliveries_claim(newsletter_id=issue.newsletter_id, size=size, **run.key)
             if not rows:
                 return
             sender = run.sender_for(dispatch, connection)
+            tally, started = _Tally(), time.monotonic()
             try:
-                _batch_send(sender=sender, claim=claim, rows=rows, stop=run.stop)
+                _batch_send(sender=sender, claim=claim, rows=rows, stop=run.stop, tally=tally)
             except TransportDown as down:
                 Dispatch.objects.filter(**run.key).update(last_error=down.reason)
+                connection_tally(
+                    key=run.key,
+                    name=name,
+                    sent=tally.sent,
+                    refused=tally.refused,
+                    error=down.reason,
+                )
                 if run.connection_down(lane, down):
                     return
                 wait = _backoff(failures)
@@ -343,9 +452,20 @@ def _lane(run: _Run, lane: int, connection) -> None:
                     wait,
                 )
                 run.ending.wait(max(min(wait, run.time_left()), 0))
+                if run.time_left() <= 0:
+                    return
                 continue
             failures = 0
+            connection_tally(
+                key=run.key,
+                name=name,
+                sent=tally.sent,
+                refused=tally.refused,
+                seconds=time.monotonic() - started,
+            )
             run.connection_up(lane, dispatch)
+            if run.time_left() <= 0:
+                return
     finally:
         if slot.held:
             # Given back closed: an idle connection still counts at the relay.
@@ -373,14 +493,11 @@ def _lane_thread(run: _Run, lane: int, connection) -> None:
 
 
 def dispatch_connections() -> int:
-    """How many connections a task sends over at once: ``DISPATCH_CONNECTIONS`` over SMTP to
-    PostgreSQL, outside a transaction (each connection's thread has its own database session,
-    which sees only what is committed); otherwise one."""
-    if (
-        settings.EMAIL_BACKEND != SMTP_BACKEND
-        or db_connection.vendor != "postgresql"
-        or db_connection.in_atomic_block
-    ):
+    """How many connections a task sends over at once: ``DISPATCH_CONNECTIONS`` over SMTP or
+    an ESP's batch API, to PostgreSQL, outside a transaction (each connection's thread has its
+    own database session, which sees only what is committed); otherwise one."""
+    threaded = settings.EMAIL_BACKEND == SMTP_BACKEND or settings.EMAIL_BACKEND in ESP_BATCHES
+    if not threaded or db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
         return 1
     return max(1, settings.DISPATCH_CONNECTIONS)
 

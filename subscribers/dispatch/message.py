@@ -94,6 +94,50 @@ class IssueMailing:
             },
         )
 
+    def batch_message(
+        self, *, subscribers, merge_field: str
+    ) -> tuple[EmailMultiAlternatives, list["Personal"]]:
+        """One message to many subscribers for an ESP's batch send (django-anymail): the body
+        once, with the ESP's merge fields (``merge_field``, e.g. ``%recipient.{}%``) where the
+        personal links go, and each subscriber's links, ``List-Unsubscribe`` and
+        ``Message-ID`` as ``merge_data`` and ``merge_headers``. Each subscriber gets a copy
+        addressed to them alone."""
+        personals = [self.personal(subscriber=subscriber) for subscriber in subscribers]
+        unsubscribe, preferences = (
+            merge_field.format("unsubscribe_url"),
+            merge_field.format("preferences_url"),
+        )
+        copy = dataclasses.replace(
+            self.rendered,
+            text=self.rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe).replace(
+                PREFERENCES_PLACEHOLDER, preferences
+            ),
+            html=self.rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, escape(unsubscribe)).replace(
+                PREFERENCES_PLACEHOLDER, escape(preferences)
+            ),
+        )
+        message = copy.message(
+            to=[personal.to for personal in personals],
+            headers={"List-Id": self.list_id, "List-Unsubscribe-Post": ONE_CLICK},
+        )
+        # Each copy's own Message-ID comes with its merge headers.
+        message.extra_headers.pop("Message-ID", None)
+        message.merge_data = {
+            personal.to: {
+                "unsubscribe_url": personal.unsubscribe_url,
+                "preferences_url": personal.preferences_url,
+            }
+            for personal in personals
+        }
+        message.merge_headers = {
+            personal.to: {
+                "List-Unsubscribe": personal.list_unsubscribe,
+                "Message-ID": personal.message_id,
+            }
+            for personal in personals
+        }
+        return message, personals
+
 
 @dataclasses.dataclass(frozen=True)
 class Personal:

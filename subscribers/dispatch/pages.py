@@ -31,6 +31,7 @@ from .control import CONTROL_PERMISSION, dispatch_cancel, dispatch_pause, dispat
 from .finish import dispatch_counts
 from .ledger import sending_key
 from .progress import STATUS_WORDS, Progress, dispatch_progress, duration_words
+from .tallies import connections_report
 
 VIEW_PERMISSION = "issues.view_issue"
 # Who may see the subscribers' addresses among the failures; the others (journalists, source
@@ -95,6 +96,52 @@ def controls_for(user, issue: Issue, progress: Progress) -> list[str]:
     return []
 
 
+def _rate_words(rate: float | None) -> str:
+    if rate is None:
+        return "—"
+    shown = number_format(rate, decimal_pos=1 if rate < 10 else 0, force_grouping=True)
+    return _("%(rate)s/s") % {"rate": shown}
+
+
+def connections_data(progress: Progress, user) -> dict:
+    """Each connection's and each relay's part in the sending, as the page shows them."""
+    rows, relays = connections_report(issue_id=progress.issue_id, notice_id=progress.notice_id)
+    masked = not user.has_perm(ADDRESS_PERMISSION)
+    return {
+        "connections": [
+            {
+                "name": row.name,
+                "relay": row.relay,
+                "active": row.active,
+                "sent": _number(row.sent),
+                "refused": _number(row.refused),
+                "failures": _number(row.failures),
+                "rate": _rate_words(row.rate) if row.active else _("done"),
+                "last_error": addresses_masked(row.last_error) if masked else row.last_error,
+            }
+            for row in rows
+        ],
+        "relays": [
+            {
+                "relay": relay.relay,
+                "text": _(
+                    "%(relay)s: %(active)s of %(connections)s connections sending now, "
+                    "%(rate)s; %(sent)s sent, %(failures)s connection failures"
+                )
+                % {
+                    "relay": relay.relay,
+                    "active": _number(relay.active),
+                    "connections": _number(relay.connections),
+                    "rate": _rate_words(relay.rate),
+                    "sent": _number(relay.sent),
+                    "failures": _number(relay.failures),
+                },
+            }
+            for relay in relays
+        ],
+    }
+
+
 def progress_data(issue: Issue, progress: Progress, user, *, notice=None) -> dict:
     """The numbers of the page and of its JSON, with the words the page shows for them; of a
     correction ``notice`` (``issue`` is its story's), when one is given."""
@@ -133,6 +180,7 @@ def progress_data(issue: Issue, progress: Progress, user, *, notice=None) -> dic
         if user.has_perm(ADDRESS_PERMISSION)
         else addresses_masked(progress.last_error),
         "controls": controls_for(user, issue, progress) if notice is None else [],
+        **connections_data(progress, user),
         "text": {
             "percent": f"{number_format(progress.percent, decimal_pos=1)} %",
             "settled": _number(progress.settled),

@@ -2,11 +2,12 @@
 not recorded at any moment (``SentRecorder``)."""
 
 import contextlib
+import dataclasses
 import select
 import uuid
 
 import psycopg
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import Delivery, DeliveryStatus
@@ -115,6 +116,62 @@ class SentRecorder:
             self.settle()
         except RowLost as lost:
             sent_after_losing_the_row(lost.pk)
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchRecord:
+    """One row's outcome in an ESP batch call."""
+
+    row: Claimed
+    status: str
+    message_id: str
+    answer: str
+
+
+def batch_record(claim: uuid.UUID, records: list[BatchRecord]) -> list[int]:
+    """Record a batch call's outcomes at once, for the rows still this batch's: one locked
+    read and one UPDATE. Returns the rows another worker took meanwhile (not recorded)."""
+    if not records:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        mine = set(
+            Delivery.objects.filter(pk__in=[record.row.pk for record in records], claim=claim)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.bulk_update(
+            [
+                Delivery(
+                    pk=record.row.pk,
+                    status=record.status,
+                    attempts=record.row.attempts + 1,
+                    message_id=record.message_id,
+                    smtp_response=record.answer[:500],
+                    sent_at=now,
+                    next_attempt_at=None,
+                    claim=None,
+                    claimed_until=None,
+                    in_flight_at_crash=record.row.in_flight_at_crash
+                    or record.status == DeliveryStatus.UNCERTAIN,
+                )
+                for record in records
+                if record.row.pk in mine
+            ],
+            [
+                "status",
+                "attempts",
+                "message_id",
+                "smtp_response",
+                "sent_at",
+                "next_attempt_at",
+                "claim",
+                "claimed_until",
+                "in_flight_at_crash",
+            ],
+        )
+    return [record.row.pk for record in records if record.row.pk not in mine]
 
 
 def pgconn_result(pgconn):

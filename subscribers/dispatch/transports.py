@@ -21,6 +21,7 @@ import dataclasses
 import smtplib
 import socket
 import time
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -226,6 +227,120 @@ class BackendTransport:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class EspBatching:
+    """How one ESP's batch send takes a message: ``merge_field`` is where a recipient's value
+    goes in the body (``{}``: the field's name); ``limit``, the most recipients a call takes."""
+
+    name: str
+    merge_field: str
+    limit: int
+
+
+# The ESPs (django-anymail backends) whose batch API merges each recipient's values into the
+# message's own body, without a template stored at the ESP. Another ESP's backend gets one call
+# per message (``BackendTransport``).
+ESP_BATCHES = {
+    "anymail.backends.mailgun.EmailBackend": EspBatching("Mailgun", "%recipient.{}%", 1000),
+}
+
+# What anymail's per-recipient status means for a delivery.
+_ESP_SENT = {"sent", "queued", "scheduled"}
+_ESP_REFUSED = {"rejected", "invalid"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Uncertain:
+    """The ESP accepted the call but said nothing of this recipient."""
+
+    answer: str
+
+
+class EspBatchTransport(BackendTransport):
+    """One API call per batch of recipients, through django-anymail's batch send."""
+
+    batch = True
+
+    def __init__(self, batching: EspBatching):
+        super().__init__()
+        self.batching = batching
+
+    @property
+    def limit(self) -> int:
+        return min(self.batching.limit, settings.DISPATCH_ESP_BATCH_SIZE or self.batching.limit)
+
+    def send_batch(self, message) -> dict:
+        """Send ``message`` (``IssueMailing.batch_message``) in one call; each recipient's
+        ``Accepted``, ``Refused`` or ``Uncertain``, by address.
+
+        Raises ``TransportDown``: ``in_doubt`` when the call may have gone through (no answer
+        in time, the connection lost after the request went out, a gateway's timeout), not
+        when the ESP refused the call or was never reached.
+        """
+        import requests
+        from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+
+        if self.connection is None:
+            self.connection = get_connection(fail_silently=False)
+        esp = self.batching.name
+        try:
+            self.connection.send_messages([message])
+        except AnymailRecipientsRefused:
+            pass  # each recipient's status is read below
+        except (requests.RequestException, AnymailAPIError) as error:
+            self.close()
+            response = getattr(error, "response", None)
+            said = " ".join(str(error).split())
+            if response is not None:
+                # The ESP answered, and refused the call: only a gateway's timeout leaves it
+                # open whether the ESP took it.
+                status = response.status_code
+                raise TransportDown(
+                    f"{esp} answered {status}: {said}"[:500], in_doubt=status in (502, 504)
+                ) from error
+            in_doubt = isinstance(error, requests.RequestException) and _may_have_gone(error)
+            raise TransportDown(
+                f"{esp}: {type(error).__name__}: {said}"[:500], in_doubt=in_doubt
+            ) from error
+        statuses = message.anymail_status.recipients
+        outcomes = {}
+        for address in message.to:
+            status = statuses.get(address)
+            said = f"{status.status} by {esp}" if status is not None else ""
+            if status is not None and status.message_id:
+                said += f" as {status.message_id}"
+            if status is not None and status.status in _ESP_SENT:
+                outcomes[address] = Accepted(said)
+            elif status is not None and status.status in _ESP_REFUSED:
+                outcomes[address] = Refused(550, said, hard_bounce=status.status == "invalid")
+            elif status is not None and status.status == "failed":
+                outcomes[address] = Refused(450, said)
+            else:
+                outcomes[address] = Uncertain(said or f"no word from {esp} of this recipient")
+        return outcomes
+
+
+def _may_have_gone(error) -> bool:
+    """Whether a request that failed may still have reached the ESP: not when no connection
+    was made (refused, or the connect timed out)."""
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    seen, causes = set(), [error]
+    while causes:
+        cause = causes.pop()
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, NewConnectionError | ConnectionRefusedError):
+            return False
+        causes += [cause.__cause__, cause.__context__, getattr(cause, "reason", None)]
+        causes += [arg for arg in cause.args if isinstance(arg, BaseException)]
+    return True
+
+
 # This process's connections, created on first use and kept for the next batches and tasks.
 _transports: list = []
 
@@ -234,12 +349,18 @@ def transports(count: int) -> list:
     """``count`` of this process's transports (over SMTP, one connection each; otherwise one),
     created on first use and kept for the next task."""
     global _transports
-    kind = SmtpTransport if settings.EMAIL_BACKEND == SMTP_BACKEND else BackendTransport
-    if any(not isinstance(kept, kind) for kept in _transports):
+    batching = ESP_BATCHES.get(settings.EMAIL_BACKEND)
+    if settings.EMAIL_BACKEND == SMTP_BACKEND:
+        kind, make = SmtpTransport, SmtpTransport
+    elif batching is not None:
+        kind, make = EspBatchTransport, partial(EspBatchTransport, batching)
+    else:
+        kind, make = BackendTransport, BackendTransport
+        count = 1
+    if any(type(kept) is not kind for kept in _transports):
         transport_close()
-    count = count if kind is SmtpTransport else 1
     while len(_transports) < count:
-        _transports.append(kind())
+        _transports.append(make())
     return _transports[:count]
 
 

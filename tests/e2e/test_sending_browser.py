@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from subscribers.dispatch.tallies import connection_tally
 from subscribers.models import Delivery, Dispatch
 from tests.e2e.test_admin_browser import log_in
 from tests.factories import NewsletterFactory
@@ -43,9 +44,13 @@ def test_the_bar_follows_the_sending_and_the_editor_pauses_it(
     expect(page.locator('[data-bell-field="percent"]')).to_have_text("25.0 %")
     page.evaluate("window.bellNotReloaded = true")
 
-    # Workers record more messages; the page hears of it by itself.
+    expect(page.locator(".bell-sending-relays")).to_have_text("No connection has reported yet.")
+
+    # Workers record more messages, and their connections what they did; the page hears of it
+    # by itself.
     settle(issue, S.SENT, 9)
     settle(issue, S.FAILED, 1, answer="550 5.1.1 No such user")
+    connection_tally(key={"issue_id": issue.pk}, name="worker-a:4 #1", sent=9, refused=1, seconds=2)
 
     expect(page.locator('[data-bell-field="percent"]')).to_have_text("75.0 %")
     assert bar.evaluate("bar => bar.value") == 15
@@ -53,6 +58,14 @@ def test_the_bar_follows_the_sending_and_the_editor_pauses_it(
     expect(page.locator('[data-bell-count="pending"]')).to_have_text("5")
     expect(page.locator("[data-bell-new-failures]")).to_be_visible()
     expect(page.locator("[data-bell-new-failures-count]")).to_have_text("1")
+    expect(page.locator(".bell-sending-relays li")).to_contain_text(
+        "1 of 1 connections sending now, 5.0/s; 9 sent, 0 connection failures"
+    )
+    row = page.locator("[data-bell-connections] tr")
+    expect(row).to_have_count(1)
+    expect(row.locator("th")).to_have_text("worker-a:4 #1")
+    expect(row.locator("td").nth(1)).to_have_text("9")
+    expect(row.locator("td").nth(2)).to_have_text("1")
     assert page.evaluate("window.bellNotReloaded") is True
     page.screenshot(path=SCREENSHOT, full_page=True)
 

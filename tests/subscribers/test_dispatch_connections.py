@@ -4,10 +4,14 @@ while the others go on, a dead mail server, and a database cut in the middle: no
 at most one message per connection sent twice, each on record as uncertain."""
 
 import collections
+import io
+import json
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError, connection
+from django.urls import reverse
 
 from subscribers.dispatch import loop
 from subscribers.dispatch.loop import dispatch_run
@@ -58,12 +62,13 @@ def test_eight_connections_send_everyone_the_issue_once(mail_server, newsletter,
 
 
 def test_a_connection_told_to_go_away_waits_while_the_others_go_on(
-    mail_server, newsletter, settings, monkeypatch
+    mail_server, newsletter, settings, monkeypatch, client, editor, journalist
 ):
     settings.DISPATCH_CONNECTIONS = 4
     monkeypatch.setattr(loop, "TRANSPORT_BACKOFF_SECONDS", (0.3,))
     issue, subscribers = published(newsletter, 200)
-    mail_server.refuse = RefusedOnce({subscribers[0].email: "421 4.7.0 Too many messages"})
+    first = subscribers[0].email
+    mail_server.refuse = RefusedOnce({first: f"421 4.7.0 <{first}> too many messages, later"})
 
     outcome = dispatch_run(issue_id=issue.pk)
 
@@ -74,6 +79,31 @@ def test_a_connection_told_to_go_away_waits_while_the_others_go_on(
     assert sorted(received) == sorted(s.email for s in subscribers)
     assert set(received.values()) == {1}
     assert statuses(issue) == {S.SENT: 200}
+
+    # Each connection's part, and the relay's, for whoever runs BellCMS...
+    out = io.StringIO()
+    call_command("dispatch_status", issue.pk, "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    relay = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    assert [(r["relay"], r["connections"], r["sent"], r["failures"]) for r in report["relays"]] == [
+        (relay, 4, 200, 1)
+    ]
+    connections = report["connections"]
+    assert len(connections) == 4 and sum(row["sent"] for row in connections) == 200
+    (failed,) = [row for row in connections if row["failures"]]
+    assert failed["last_error"].startswith("421 4.7.0") and first in failed["last_error"]
+    assert all(row["rate"] > 0 for row in connections if row["sent"])
+    # ... and on the sending page, the address masked for those who may not see subscribers.
+    for person, shown in ((editor, True), (journalist, False)):
+        client.force_login(person)
+        page = client.get(reverse("subscribers:issue_sending", args=[issue.pk]))
+        text = page.content.decode()
+        assert f"{relay}: 4 of 4 connections sending now" in text
+        assert "too many messages, later" in text
+        assert (first in text) == shown
+        data = client.get(reverse("subscribers:issue_sending_progress", args=[issue.pk])).json()
+        assert len(data["connections"]) == 4
+        assert (first in json.dumps(data["connections"])) == shown
 
 
 def test_a_dead_mail_server_stops_every_connection_and_the_task_waits(

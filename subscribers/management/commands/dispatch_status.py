@@ -1,19 +1,22 @@
 """Where an issue's sending (or a correction notice's) stands: deliveries by status, the
 invariant, rate, time left."""
 
+import dataclasses
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from issues.models import CorrectionNotice, Issue
 from subscribers.dispatch.progress import STATUS_WORDS, dispatch_progress, duration_words
+from subscribers.dispatch.tallies import connections_report
 from subscribers.models import Delivery, DeliveryStatus
 
 
 class Command(BaseCommand):
     help = (
         "Print the deliveries of an issue by status, whether they add up to its audience, the "
-        "send rate, the time left and the latest failures with the mail server's answers. "
+        "send rate, the time left, each relay's and each connection's rate and failures, and "
+        "the latest failures with the mail server's answers. "
         "Exits with status 1 if the counts do not add up."
     )
 
@@ -83,10 +86,15 @@ class Command(BaseCommand):
             )
         return f"Issue {sent.pk} {sent.newsletter.slug} “{sent}”"
 
+    @staticmethod
+    def _connections(progress):
+        return connections_report(issue_id=progress.issue_id, notice_id=progress.notice_id)
+
     def _json(self, sent, progress, failures):
         def moment(value):
             return value.isoformat() if value else None
 
+        connections, relays = self._connections(progress)
         self.stdout.write(
             json.dumps(
                 {
@@ -104,6 +112,11 @@ class Command(BaseCommand):
                     "lag_seconds": progress.lag_seconds,
                     "last_error": progress.last_error,
                     "failures": [{"email": email, "answer": answer} for email, answer in failures],
+                    "relays": [dataclasses.asdict(relay) for relay in relays],
+                    "connections": [
+                        dataclasses.asdict(row) | {"updated_at": moment(row.updated_at)}
+                        for row in connections
+                    ],
                 }
             )
         )
@@ -133,6 +146,20 @@ class Command(BaseCommand):
             write(f"  first message accepted {progress.lag_seconds:.1f} s after {since}")
         if progress.last_error:
             write(f"  last error: {progress.last_error}")
+        connections, relays = self._connections(progress)
+        for relay in relays:
+            write(
+                f"  relay {relay.relay}: {relay.active} of {relay.connections} connections "
+                f"sending now, {relay.rate:,.1f} messages/s; {relay.sent:,} sent, "
+                f"{relay.failures:,} connection failures"
+            )
+        for row in connections:
+            rate = f"{row.rate:,.1f}/s" if row.active and row.rate is not None else "done"
+            write(
+                f"    {row.name}: {row.sent:,} sent, {row.refused:,} refused, {rate}, "
+                f"{row.failures:,} failures"
+                + (f"; last error: {row.last_error}" if row.last_error else "")
+            )
         if failures:
             write(f"  latest failures ({len(failures)}):")
             for email, answer in failures:
