@@ -62,6 +62,12 @@ SCHEDULE_AHEAD_SECONDS = 3
 PASS_SECONDS = 1.0
 TARGET_ONE_WORKER = 0.7
 TARGET_ROUND_TRIPS = 0.8
+# --esp: django-anymail's Mailgun backend against bench/mock_esp.py, this far away, taking at
+# most this many recipients a call; one worker should send this many messages a second.
+ESP_BACKEND = "anymail.backends.mailgun.EmailBackend"
+ESP_LATENCY_MS = 40
+ESP_MOST = 500
+TARGET_ESP = 2000
 TARGET_RSS_GROWTH = 1.3
 
 
@@ -116,6 +122,14 @@ def smtp_answers(port: int) -> bool:
         with smtplib.SMTP("127.0.0.1", port, timeout=2) as smtp:
             return smtp.noop()[0] == 250
     except (OSError, smtplib.SMTPException):
+        return False
+
+
+def http_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
         return False
 
 
@@ -504,14 +518,18 @@ def run(args, bench: Bench) -> None:
     for workers, connections in runs:
         # The floor just before each run: on a shared machine the load drifts.
         # Across a round trip bare smtplib is slow (four a message): a sample of 200 will do.
-        floors.append(bench.floor(floor_issue, recipients[:200] if args.rtt_ms else recipients))
+        if not args.esp:
+            floors.append(bench.floor(floor_issue, recipients[:200] if args.rtt_ms else recipients))
         result = bench.pipeline(
             newsletters[args.subscribers],
             audience=args.subscribers,
             workers=workers,
             connections=connections,
         )
-        if args.rtt_ms:
+        if args.esp:
+            result["floor"] = None
+            result["target"] = ""
+        elif args.rtt_ms:
             # Against the ideal: every connection ending a message each two round trips.
             ideal = workers * connections / (2 * args.rtt_ms / 1000)
             result["floor"] = floors[-1] | {"rate": ideal}
@@ -534,6 +552,12 @@ def run(args, bench: Bench) -> None:
         print(f"  done: memory, {size:,} subscribers", flush=True)
 
     print()
+    if args.esp:
+        print(
+            f"ESP: django-anymail's Mailgun backend to bench/mock_esp.py, "
+            f"{args.rtt_ms or ESP_LATENCY_MS:g} ms a call, {ESP_MOST} recipients a call; "
+            f"the goal is {TARGET_ESP:,} msg/s for one worker."
+        )
     if floors:
         if args.rtt_ms:
             print(
@@ -650,12 +674,20 @@ def main():
         "--profile", action="store_true", help="also time each step of sending, in this process"
     )
     parser.add_argument(
+        "--esp",
+        action="store_true",
+        help=f"send through an ESP's batch API: a mock of Mailgun's, {ESP_LATENCY_MS} ms away "
+        f"(or --rtt-ms), {ESP_MOST} recipients a call",
+    )
+    parser.add_argument(
         "--rtt-ms",
         type=float,
         default=0,
         help="a round trip to the mail server this long (through bench/delay_proxy.py)",
     )
     args = parser.parse_args()
+    if args.esp and args.profile:
+        parser.error("--profile times the SMTP path; leave out --esp")
     # Stopped with SIGTERM, still stop the processes and drop the database (``finally``).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not Path(SMTP_SINK).exists():
@@ -665,7 +697,15 @@ def main():
     from psycopg import sql
 
     tmp = Path(tempfile.mkdtemp(prefix="bellcms-bench-dispatch-"))
-    (tmp / f"{SETTINGS_MODULE}.py").write_text(SETTINGS)
+    settings = SETTINGS
+    if args.esp:
+        # The ESP's batch API (django-anymail's Mailgun backend) at the mock's address.
+        settings += (
+            f'EMAIL_BACKEND = "{ESP_BACKEND}"\n'
+            'ANYMAIL = {**ANYMAIL, "MAILGUN_API_KEY": "bench", '
+            '"MAILGUN_API_URL": __import__("os").environ["BENCH_ESP_URL"]}\n'
+        )
+    (tmp / f"{SETTINGS_MODULE}.py").write_text(settings)
     (tmp / "var").mkdir()
     processes = Processes()
     database = f"bellcms_bench_{os.getpid()}"
@@ -676,11 +716,17 @@ def main():
         port = free_port()
         # -c: running counters on stdout; as root it must drop to another user after binding.
         user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        processes.start(
-            [SMTP_SINK, *user, "-c", f"127.0.0.1:{port}", "1000"], log=tmp / "smtp-sink.log"
-        )
-        wait_for(lambda: smtp_answers(port), timeout=10, what="smtp-sink")
-        if args.rtt_ms:
+        if args.esp:
+            latency = str(args.rtt_ms or ESP_LATENCY_MS)
+            mock = [str(ROOT / "bench" / "mock_esp.py"), str(port), latency, str(ESP_MOST)]
+            processes.start([sys.executable, *mock], log=tmp / "smtp-sink.log")
+            wait_for(lambda: http_answers(port), timeout=10, what="the mock ESP")
+        else:
+            processes.start(
+                [SMTP_SINK, *user, "-c", f"127.0.0.1:{port}", "1000"], log=tmp / "smtp-sink.log"
+            )
+            wait_for(lambda: smtp_answers(port), timeout=10, what="smtp-sink")
+        if args.rtt_ms and not args.esp:
             sink_port, port = port, free_port()
             proxy = [str(ROOT / "bench" / "delay_proxy.py"), str(port), str(sink_port)]
             processes.start([sys.executable, *proxy, str(args.rtt_ms)], log=tmp / "delay-proxy.log")
@@ -693,6 +739,8 @@ def main():
             "CELERY_BROKER_URL": BROKER,
             "BELLCMS_TEST_QUEUE": queue,
             "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+            "BENCH_ESP_URL": f"http://127.0.0.1:{port}/v3",
+            "DISPATCH_ESP_BATCH_SIZE": str(ESP_MOST),
             "BELLCMS_VAR_DIR": str(tmp / "var"),
             "SECRET_KEY": "bellcms-bench-dispatch-key",
         }

@@ -130,10 +130,17 @@ class BatchRecord:
 
 def batch_record(claim: uuid.UUID, records: list[BatchRecord]) -> list[int]:
     """Record a batch call's outcomes at once, for the rows still this batch's: one locked
-    read and one UPDATE. Returns the rows another worker took meanwhile (not recorded)."""
+    read, then one UPDATE per row sent together (psycopg pipelines ``executemany``). Returns
+    the rows another worker took meanwhile (not recorded)."""
     if not records:
         return []
-    now = timezone.now()
+    quote = connection.ops.quote_name
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = (
+        f"UPDATE {quote(Delivery._meta.db_table)} SET status = %s, attempts = %s, "  # noqa: S608
+        "message_id = %s, smtp_response = %s, sent_at = %s, in_flight_at_crash = %s, "
+        "next_attempt_at = NULL, claim = NULL, claimed_until = NULL WHERE id = %s"
+    )
     with transaction.atomic():
         mine = set(
             Delivery.objects.filter(pk__in=[record.row.pk for record in records], claim=claim)
@@ -141,36 +148,22 @@ def batch_record(claim: uuid.UUID, records: list[BatchRecord]) -> list[int]:
             .select_for_update()
             .values_list("pk", flat=True)
         )
-        Delivery.objects.bulk_update(
-            [
-                Delivery(
-                    pk=record.row.pk,
-                    status=record.status,
-                    attempts=record.row.attempts + 1,
-                    message_id=record.message_id,
-                    smtp_response=record.answer[:500],
-                    sent_at=now,
-                    next_attempt_at=None,
-                    claim=None,
-                    claimed_until=None,
-                    in_flight_at_crash=record.row.in_flight_at_crash
-                    or record.status == DeliveryStatus.UNCERTAIN,
-                )
-                for record in records
-                if record.row.pk in mine
-            ],
-            [
-                "status",
-                "attempts",
-                "message_id",
-                "smtp_response",
-                "sent_at",
-                "next_attempt_at",
-                "claim",
-                "claimed_until",
-                "in_flight_at_crash",
-            ],
-        )
+        params = [
+            (
+                record.status,
+                record.row.attempts + 1,
+                record.message_id,
+                record.answer[:500],
+                now,
+                record.row.in_flight_at_crash or record.status == DeliveryStatus.UNCERTAIN,
+                record.row.pk,
+            )
+            for record in records
+            if record.row.pk in mine
+        ]
+        if params:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
     return [record.row.pk for record in records if record.row.pk not in mine]
 
 
