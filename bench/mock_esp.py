@@ -72,6 +72,8 @@ class MockEsp:
         self.hang = 0.0
         # Set: every call is answered with this status and message instead.
         self.fail: tuple[int, str] | None = None
+        # A call with one of these addresses is refused (400), as Mailgun refuses a bad one.
+        self.invalid: set[str] = set()
         self.lock = threading.Lock()
         esp = self
 
@@ -93,6 +95,11 @@ class MockEsp:
                     return
                 if esp.fail is not None:
                     return self._answer(esp.fail[0], {"message": esp.fail[1]})
+                bad = esp.invalid.intersection(fields.get("to", []))
+                if bad:
+                    with esp.lock:
+                        esp.refused_calls += 1
+                    return self._answer(400, {"message": f"'to' parameter is not valid: {bad}"})
                 if len(fields.get("to", [])) > esp.most:
                     with esp.lock:
                         esp.refused_calls += 1

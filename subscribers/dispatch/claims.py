@@ -103,7 +103,8 @@ def deliveries_claim(
             claim=claim,
             claimed_until=now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
         )
-        Dispatch.objects.filter(**key).update(last_active_at=now)
+    # After the rows' locks are gone: a cancel locks the Dispatch row, then the rows.
+    Dispatch.objects.filter(**key).update(last_active_at=now)
     # Unordered (the model's default order would join two more tables): a subscriber has one
     # subscription per newsletter.
     subscription = (

@@ -3,6 +3,7 @@
 over the process's connection, recording each outcome as soon as the server answers; until
 nothing is left or the task's time is up. See the package's docstring for the whole flow."""
 
+import contextlib
 import copy
 import dataclasses
 import logging
@@ -10,6 +11,7 @@ import threading
 import time
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import connection as db_connection
@@ -35,17 +37,20 @@ from .finish import dispatch_finish_if_done
 from .ledger import dispatch_is_live, sending_key, sending_named
 from .message import issue_mailing_prepare
 from .recording import BatchRecord, RowLost, SentRecorder, batch_record, sent_after_losing_the_row
-from .relay import RelaySlot, relay_wait
+from .relay import RelaySlot, RelayUnavailable, relay_wait
 from .tallies import connection_name, connection_tally
 from .transports import (
     ESP_BATCHES,
     SMTP_BACKEND,
     Accepted,
+    EspCallRefused,
+    EspInDoubt,
     Refused,
     TransportDown,
     Uncertain,
     transport,
     transports,
+    transports_forget,
 )
 from .wire import RawIssueMessage
 
@@ -133,10 +138,12 @@ def _batch_send(
     rows: list[Claimed],
     stop: threading.Event | None = None,
     tally: _Tally | None = None,
+    slot: RelaySlot | None = None,
 ) -> None:
     """Send a claimed batch in id order, recording each outcome as the server answers. Once
     ``stop`` is set, the message being sent is abandoned before its final dot (``_Stopped``);
-    the batch's rows stay claimed until its lease runs out."""
+    the batch's rows stay claimed until its lease runs out. The relay ``slot`` the connection
+    holds is renewed with the batch's lease."""
 
     def before_final_dot():
         recorder.settle()
@@ -146,10 +153,14 @@ def _batch_send(
     rows = _skip_unwanted(rows)
     if getattr(sender.transport, "batch", False):
         try:
-            _esp_batch_send(sender=sender, claim=claim, rows=rows, tally=tally or _Tally())
-        except TransportDown:
+            _esp_batch_send(
+                sender=sender, claim=claim, rows=rows, tally=tally or _Tally(), stop=stop
+            )
+        except (TransportDown, RelayUnavailable) as down:
             # The rows not on record yet go back for later.
             batch_release(claim, in_doubt=None)
+            if isinstance(down, RelayUnavailable):
+                raise TransportDown(down.reason) from down
             raise
         return
     lease = settings.DISPATCH_LEASE_SECONDS
@@ -168,9 +179,13 @@ def _batch_send(
                     logger.warning("%s: a batch lost its lease; stopping.", sender.name)
                     return
                 renew_at = time.monotonic() + lease / 3
+                if slot is not None:
+                    # Without Redis the slot runs out by itself; the batch goes on.
+                    with contextlib.suppress(RelayUnavailable):
+                        slot.take()
             attempts = row.attempts + 1
-            _rate_keep(stop)
             try:
+                _rate_keep(stop)
                 message_id, accepted = sender.send(row, before_final_dot=before_final_dot)
             except Refused as refusal:
                 recorder.settle()
@@ -178,10 +193,13 @@ def _batch_send(
                 if tally is not None:
                     tally.refused += 1
                 continue
-            except TransportDown as down:
+            except (TransportDown, RelayUnavailable) as down:
                 # The previous row recorded (or flagged, if lost) before the rest go back.
                 recorder.close()
-                batch_release(claim, in_doubt=row.pk if down.in_doubt else None)
+                in_doubt = isinstance(down, TransportDown) and down.in_doubt
+                batch_release(claim, in_doubt=row.pk if in_doubt else None)
+                if isinstance(down, RelayUnavailable):
+                    raise TransportDown(down.reason) from down
                 raise
             recorder.record(row, attempts=attempts, message_id=message_id, answer=accepted.answer)
             if tally is not None:
@@ -193,69 +211,134 @@ def _batch_send(
         recorder.close()
 
 
-def _esp_batch_send(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed], tally: _Tally):
-    """Send rows through an ESP's batch API: one call per ``limit`` recipients, each
+def _esp_batch_send(
+    *,
+    sender: _Sender,
+    claim: uuid.UUID,
+    rows: list[Claimed],
+    tally: _Tally,
+    stop: threading.Event | None = None,
+):
+    """Send a batch through an ESP's batch API (the batch is what one call takes), each
     recipient's outcome recorded from the ESP's answer.
 
     A call may deliver every message it carries before it answers, so its rows are first
     marked as in flight (committed): should the worker die before the answer is recorded,
-    they are recorded as *uncertain* when sent again. A call with no answer (a timeout) records
-    its rows as *uncertain* and does not send them again: the ESP may have them; the rest of
-    the batch goes back to pending, and the connection waits as for a server that is down.
+    they are recorded as *uncertain* when sent again. A call that may have gone through with
+    no answer (a timeout) records its rows as *uncertain* and does not send them again: the
+    ESP may have them. A call the ESP refuses for what it carries (400: an address it will not
+    take, too many recipients) is split in two: once one half goes through, the refusals are
+    about recipients, and halving goes on until each refused address fails on its own; when
+    both halves are refused too, the ESP refuses everything (the settings, the sender), and
+    the batch goes back to pending as for a server that is down.
     """
-    transport = sender.transport
-    for start in range(0, len(rows), transport.limit):
-        chunk = rows[start : start + transport.limit]
-        by_address = {row.email: row for row in chunk}
-        message, personals = sender.mailing.batch_message(
-            subscribers=[_SubscriberRef(email=row.email, public_id=row.public_id) for row in chunk],
-            merge_field=transport.batching.merge_field,
+    if not rows:
+        return
+    accepted = []
+    try:
+        _esp_deliver(
+            sender=sender, claim=claim, rows=rows, tally=tally, accepted=accepted, stop=stop
         )
-        message.merge_metadata = {row.email: {"delivery": str(row.pk)} for row in chunk}
-        pks = [row.pk for row in chunk]
-        Delivery.objects.filter(pk__in=pks, claim=claim).update(in_flight_at_crash=True)
+    except EspCallRefused as refused:
+        raise TransportDown(refused.reason) from refused
+
+
+def _esp_deliver(*, sender, claim, rows, tally, accepted: list, stop, depth: int = 0) -> None:
+    try:
+        _esp_call(sender=sender, claim=claim, rows=rows, tally=tally, stop=stop)
+        accepted.append(True)
+        return
+    except EspCallRefused as refused:
+        if len(rows) == 1 and accepted:
+            # The ESP takes others: it refuses this address.
+            _refused(rows[0], claim, Refused(550, refused.reason), attempts=rows[0].attempts + 1)
+            tally.refused += 1
+            return
+        if len(rows) == 1 or (depth and not accepted):
+            raise
+    deliver = partial(
+        _esp_deliver,
+        sender=sender,
+        claim=claim,
+        tally=tally,
+        accepted=accepted,
+        stop=stop,
+        depth=depth + 1,
+    )
+    half = (len(rows) + 1) // 2
+    refused_parts = []
+    for part in (rows[:half], rows[half:]):
         try:
-            outcomes = transport.send_batch(message)
-        except TransportDown as down:
-            if not down.in_doubt:
-                # Never reached the ESP, or refused by it: the rows are as they were.
-                Delivery.objects.filter(
-                    pk__in=[row.pk for row in chunk if not row.in_flight_at_crash], claim=claim
-                ).update(in_flight_at_crash=False)
-                raise
-            answer = f"no answer, may have been sent: {down.reason}"
-            outcomes = {row.email: Uncertain(answer) for row in chunk}
-            in_doubt = down
-        else:
-            in_doubt = None
-        records, refusals = [], []
-        for personal in personals:
-            row, outcome = by_address[personal.to], outcomes.get(personal.to)
-            if isinstance(outcome, Refused):
-                refusals.append((row, outcome))
-                continue
-            status = (
-                DeliveryStatus.SENT
-                if isinstance(outcome, Accepted) and not row.in_flight_at_crash
-                else DeliveryStatus.UNCERTAIN
-            )
-            said = outcome.answer if outcome is not None else "no word of this recipient"
-            records.append(BatchRecord(row, status, personal.message_id, said))
-        for pk in batch_record(claim, records):
-            sent_after_losing_the_row(pk)
-        for row, refusal in refusals:
-            _refused(row, claim, refusal, attempts=row.attempts + 1)
-        tally.sent += len(records)
-        tally.refused += len(refusals)
-        if in_doubt is not None:
-            # The ESP may be in trouble: the rest of the batch waits (back to pending) rather
-            # than go the same way.
-            raise TransportDown(in_doubt.reason)
+            deliver(rows=part)
+        except EspCallRefused as refused:
+            refused_parts.append((part, refused))
+    if refused_parts and not accepted:
+        raise refused_parts[0][1]
+    for part, _refusal in refused_parts:
+        deliver(rows=part)
 
 
-def _rate_keep(stop: threading.Event | None) -> None:
-    """Wait until the relay's ``DISPATCH_MAX_RATE`` lets the next message go."""
-    while (wait := relay_wait()) > 0:
+def _esp_call(*, sender: _Sender, claim: uuid.UUID, rows: list[Claimed], tally: _Tally, stop):
+    """One call for ``rows``, its outcomes recorded; ``EspCallRefused`` (nothing recorded)
+    when the ESP refused it for what it carries."""
+    transport = sender.transport
+    _rate_keep(stop, len(rows))
+    by_address = {row.email: row for row in rows}
+    message, personals = sender.mailing.batch_message(
+        subscribers=[_SubscriberRef(email=row.email, public_id=row.public_id) for row in rows],
+        merge_field=transport.batching.merge_field,
+    )
+    message.merge_metadata = {row.email: {"delivery": str(row.pk)} for row in rows}
+    Delivery.objects.filter(pk__in=[row.pk for row in rows], claim=claim).update(
+        in_flight_at_crash=True
+    )
+    in_doubt = None
+    try:
+        outcomes = transport.send_batch(message)
+    except EspInDoubt as down:
+        answer = f"no answer, may have been sent: {down.reason}"
+        outcomes = {row.email: Uncertain(answer) for row in rows}
+        in_doubt = down
+    except TransportDown:
+        # Nothing went out (send_batch says so of every other error): the rows are as they
+        # were. Anything else (the worker stopped mid-call) leaves them marked.
+        _in_flight_restore(claim, rows)
+        raise
+    records, refusals = [], []
+    for personal in personals:
+        row, outcome = by_address[personal.to], outcomes.get(personal.to)
+        if isinstance(outcome, Refused):
+            refusals.append((row, outcome))
+            continue
+        status = (
+            DeliveryStatus.SENT
+            if isinstance(outcome, Accepted) and not row.in_flight_at_crash
+            else DeliveryStatus.UNCERTAIN
+        )
+        said = outcome.answer if outcome is not None else "no word of this recipient"
+        records.append(BatchRecord(row, status, personal.message_id, said))
+    for pk in batch_record(claim, records):
+        sent_after_losing_the_row(pk)
+    _in_flight_restore(claim, [row for row, _refusal in refusals])
+    for row, refusal in refusals:
+        _refused(row, claim, refusal, attempts=row.attempts + 1)
+    tally.sent += len(records)
+    tally.refused += len(refusals)
+    if in_doubt is not None:
+        # Recorded, and not sent again; the ESP may be in trouble: the task stops.
+        raise in_doubt
+
+
+def _in_flight_restore(claim: uuid.UUID, rows: list[Claimed]) -> None:
+    """Unmark rows marked as in flight for a call that did not send them."""
+    unmark = [row.pk for row in rows if not row.in_flight_at_crash]
+    if unmark:
+        Delivery.objects.filter(pk__in=unmark, claim=claim).update(in_flight_at_crash=False)
+
+
+def _rate_keep(stop: threading.Event | None, count: int = 1) -> None:
+    """Wait until the relay's ``DISPATCH_MAX_RATE`` lets the next ``count`` messages go."""
+    while (wait := relay_wait(count)) > 0:
         if stop is not None and stop.wait(wait):
             raise _Stopped
         if stop is None:
@@ -372,6 +455,26 @@ class _Run:
             Dispatch.objects.filter(**self.key).update(last_error="")
             dispatch.last_error = ""
 
+    def give_up(self, down: TransportDown) -> None:
+        """Stop every connection after its batch, and wait as for a server that is down."""
+        with self.lock:
+            self.all_down = self.all_down or down
+            self.ending.set()
+
+    def connection_retry(self, lane: int) -> None:
+        with self.lock:
+            self.down.pop(lane, None)
+
+    def lane_idle(self, lane: int, idle: bool) -> None:
+        """A connection waiting for a relay slot is not counted among those sending: when
+        those are all down, the task waits."""
+        with self.lock:
+            if idle:
+                self.working.discard(lane)
+                self._check_all_down()
+            else:
+                self.working.add(lane)
+
     def lane_start(self, lane: int) -> None:
         with self.lock:
             self.lanes.add(lane)
@@ -412,27 +515,38 @@ def _lane(run: _Run, lane: int, connection) -> None:
     try:
         # Each connection sends at least one batch, however short the task's time.
         while not run.ending.is_set():
-            if not slot.take():
-                # Every connection the relay allows is in use: this one waits, closed.
-                connection.close()
-                run.ending.wait(max(min(SLOT_WAIT_SECONDS, run.time_left()), 0))
-                if run.time_left() <= 0:
-                    return
-                continue
-            dispatch = run.dispatch_running()
-            if dispatch is None:
-                return
-            issue = dispatch.issue if dispatch.issue_id is not None else dispatch.notice.story.issue
-            size = run.batch_size(dispatch, connection)
-            claim, rows = deliveries_claim(newsletter_id=issue.newsletter_id, size=size, **run.key)
-            if not rows:
-                return
-            sender = run.sender_for(dispatch, connection)
             tally, started = _Tally(), time.monotonic()
             try:
-                _batch_send(sender=sender, claim=claim, rows=rows, stop=run.stop, tally=tally)
+                if not _slot_take(slot):
+                    # Every connection the relay allows is in use: this one waits, closed.
+                    connection.close()
+                    run.lane_idle(lane, True)
+                    run.ending.wait(max(min(SLOT_WAIT_SECONDS, run.time_left()), 0))
+                    if run.time_left() <= 0:
+                        return
+                    continue
+                run.lane_idle(lane, False)
+                dispatch = run.dispatch_running()
+                if dispatch is None:
+                    return
+                issue = (
+                    dispatch.issue if dispatch.issue_id is not None else dispatch.notice.story.issue
+                )
+                size = run.batch_size(dispatch, connection)
+                claim, rows = deliveries_claim(
+                    newsletter_id=issue.newsletter_id, size=size, **run.key
+                )
+                if not rows:
+                    return
+                sender = run.sender_for(dispatch, connection)
+                _batch_send(
+                    sender=sender, claim=claim, rows=rows, stop=run.stop, tally=tally, slot=slot
+                )
             except TransportDown as down:
                 Dispatch.objects.filter(**run.key).update(last_error=down.reason)
+                if isinstance(down, EspInDoubt):
+                    # The ESP took a call without answering: the whole task waits.
+                    run.give_up(down)
                 connection_tally(
                     key=run.key,
                     name=name,
@@ -446,7 +560,7 @@ def _lane(run: _Run, lane: int, connection) -> None:
                 failures += 1
                 logger.warning(
                     "%s: connection %d: the mail server failed (%s); trying it again in %d s.",
-                    sender.name,
+                    sending_named(run.key),
                     lane + 1,
                     down.reason,
                     wait,
@@ -454,6 +568,8 @@ def _lane(run: _Run, lane: int, connection) -> None:
                 run.ending.wait(max(min(wait, run.time_left()), 0))
                 if run.time_left() <= 0:
                     return
+                # Trying again: no longer counted as down meanwhile.
+                run.connection_retry(lane)
                 continue
             failures = 0
             connection_tally(
@@ -473,6 +589,13 @@ def _lane(run: _Run, lane: int, connection) -> None:
             slot.give_back()
 
 
+def _slot_take(slot: RelaySlot) -> bool:
+    try:
+        return slot.take()
+    except RelayUnavailable as error:
+        raise TransportDown(error.reason) from error
+
+
 # A connection without a relay slot asks again this often.
 SLOT_WAIT_SECONDS = 1.0
 
@@ -483,6 +606,7 @@ def _lane_thread(run: _Run, lane: int, connection) -> None:
     except _Stopped:
         pass
     except BaseException as error:
+        logger.exception("%s: connection %d failed.", sending_named(run.key), lane + 1)
         with run.lock:
             run.error = run.error or error
         run.ending.set()
@@ -575,6 +699,9 @@ def _lanes_run(run: _Run, connections: list) -> None:
         run.ending.set()
         for thread in threads:
             thread.join(STOP_GRACE_SECONDS / len(threads))
+        if any(thread.is_alive() for thread in threads):
+            # A connection still in use by its thread is not handed to the next task.
+            transports_forget()
         raise
 
 

@@ -13,7 +13,7 @@ on every machine keeps to the same ceiling.
 Unset (the default), neither is counted and Redis is not used.
 """
 
-import time
+import contextlib
 import uuid
 from functools import cache
 
@@ -21,37 +21,68 @@ from django.conf import settings
 from django.core.checks import Error
 from django.core.exceptions import ImproperlyConfigured
 
-# KEYS[1]: the slots; ARGV: now, expiry, limit, holder. 1 if the holder has a slot now.
-_SLOT_TAKE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[4]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-  redis.call('EXPIRE', KEYS[1], math.ceil(ARGV[2] - ARGV[1]) + 60)
+# Times are the Redis server's (TIME), in whole microseconds, written with %.0f so that Lua's
+# tostring does not round them: every worker counts on one clock.
+_NOW = "local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]\n"
+
+# KEYS[1]: the slots; ARGV: lifetime (µs), limit, holder. 1 if the holder has a slot now.
+_SLOT_TAKE = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], string.format('%.0f', now + tonumber(ARGV[1])), ARGV[3])
+  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) / 1000000) + 60)
   return 1
 end
 return 0
 """
+)
 
-# KEYS[1]: the next moment a message may go; ARGV: now, interval, burst. Seconds to wait (as a
-# string), "0" when the message may go now.
-_RATE_TAKE = """
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local next_at = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
+# KEYS[1]: the slots. How many are held now.
+_SLOTS_HELD = _NOW + "return redis.call('ZCOUNT', KEYS[1], string.format('%.0f', now), '+inf')\n"
+
+# KEYS[1]: the next moment messages may go; ARGV: their cost (µs: count / rate), the burst
+# (µs). Microseconds to wait (a string), "0" when they may go now and are counted.
+_RATE_TAKE = (
+    _NOW
+    + """
+local cost = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local next_at = math.max(tonumber(redis.call('GET', KEYS[1]) or 0), now)
 if next_at - now > burst then
-  return tostring(next_at - now - burst)
+  return string.format('%.0f', next_at - now - burst)
 end
-redis.call('SET', KEYS[1], tostring(next_at + interval), 'EX', math.ceil(burst + interval) + 60)
+local until_ms = math.ceil((next_at + cost - now) / 1000) + 60000
+redis.call('SET', KEYS[1], string.format('%.0f', next_at + cost), 'PX', until_ms)
 return '0'
 """
+)
+
+
+class RelayUnavailable(Exception):
+    """Redis, where the relay's limits are counted, did not answer."""
+
+    def __init__(self, error: Exception):
+        super().__init__(error)
+        self.reason = f"the relay's limits cannot be counted (Redis: {error})"[:500]
 
 
 @cache
 def _client(url: str):
     import redis
 
-    return redis.Redis.from_url(url)
+    # A Redis that does not answer is an error in seconds, not a connection stuck for good.
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+def _eval(script: str, key: str, *args):
+    import redis
+
+    try:
+        return _redis().eval(script, 1, key, *args)
+    except redis.RedisError as error:
+        raise RelayUnavailable(error) from error
 
 
 _NO_REDIS = (
@@ -99,33 +130,33 @@ class RelaySlot:
         limit = settings.DISPATCH_MAX_CONNECTIONS
         if not limit:
             return True
-        client = _redis()
-        now = time.time()
-        expiry = now + settings.DISPATCH_LEASE_SECONDS
+        lifetime = settings.DISPATCH_LEASE_SECONDS * 1_000_000
         key = f"{_relay()}:connections"
-        self.held = bool(client.eval(_SLOT_TAKE, 1, key, now, expiry, limit, self.holder))
+        self.held = bool(_eval(_SLOT_TAKE, key, lifetime, limit, self.holder))
         return self.held
 
     def give_back(self) -> None:
+        import redis
+
         if self.held:
-            _redis().zrem(f"{_relay()}:connections", self.holder)
             self.held = False
+            # Not given back (Redis gone), it runs out after DISPATCH_LEASE_SECONDS.
+            with contextlib.suppress(redis.RedisError):
+                _redis().zrem(f"{_relay()}:connections", self.holder)
 
 
 def relay_connections_in_use() -> int:
-    """Slots held now across the fleet (for the sending page and ``dispatch_status``)."""
+    """Slots held now across the fleet."""
     if not settings.DISPATCH_MAX_CONNECTIONS:
         return 0
-    client = _redis()
-    key = f"{_relay()}:connections"
-    return client.zcount(key, time.time(), "+inf")
+    return int(_eval(_SLOTS_HELD, f"{_relay()}:connections"))
 
 
-def relay_wait() -> float:
-    """Seconds this message must wait to keep the relay under ``DISPATCH_MAX_RATE`` (0: send
-    it now, and it is counted)."""
+def relay_wait(count: int = 1) -> float:
+    """Seconds these ``count`` messages must wait to keep the relay under
+    ``DISPATCH_MAX_RATE`` (0: send them now, and they are counted)."""
     rate = settings.DISPATCH_MAX_RATE
     if not rate:
         return 0.0
-    answer = _redis().eval(_RATE_TAKE, 1, f"{_relay()}:rate", time.time(), 1 / rate, 1.0)
-    return float(answer)
+    cost = round(count * 1_000_000 / rate)
+    return float(_eval(_RATE_TAKE, f"{_relay()}:rate", cost, 1_000_000)) / 1_000_000

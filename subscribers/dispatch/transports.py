@@ -273,35 +273,48 @@ class EspBatchTransport(BackendTransport):
         """Send ``message`` (``IssueMailing.batch_message``) in one call; each recipient's
         ``Accepted``, ``Refused`` or ``Uncertain``, by address.
 
-        Raises ``TransportDown``: ``in_doubt`` when the call may have gone through (no answer
-        in time, the connection lost after the request went out, a gateway's timeout), not
-        when the ESP refused the call or was never reached.
+        Raises ``EspInDoubt`` when the call may have gone through (no answer in time, the
+        connection lost after the request went out, a 500, 502 or 504, a 2xx anymail cannot
+        read); ``EspCallRefused`` when the ESP refused what the call carries (400, an invalid
+        address); ``TransportDown`` when nothing went out (the ESP unreachable, a 401, 429 or
+        503, the settings).
         """
         import requests
-        from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+        from anymail.exceptions import (
+            AnymailAPIError,
+            AnymailInvalidAddress,
+            AnymailRecipientsRefused,
+        )
 
-        if self.connection is None:
-            self.connection = get_connection(fail_silently=False)
         esp = self.batching.name
         try:
+            if self.connection is None:
+                self.connection = get_connection(fail_silently=False)
             self.connection.send_messages([message])
         except AnymailRecipientsRefused:
             pass  # each recipient's status is read below
+        except AnymailInvalidAddress as error:
+            raise EspCallRefused(f"{esp}: {_said(error)}"[:500]) from error
         except (requests.RequestException, AnymailAPIError) as error:
             self.close()
             response = getattr(error, "response", None)
-            said = " ".join(str(error).split())
             if response is not None:
-                # The ESP answered, and refused the call: only a gateway's timeout leaves it
-                # open whether the ESP took it.
                 status = response.status_code
-                raise TransportDown(
-                    f"{esp} answered {status}: {said}"[:500], in_doubt=status in (502, 504)
-                ) from error
-            in_doubt = isinstance(error, requests.RequestException) and _may_have_gone(error)
-            raise TransportDown(
-                f"{esp}: {type(error).__name__}: {said}"[:500], in_doubt=in_doubt
-            ) from error
+                reason = f"{esp} answered {status}: {_said(error)}"[:500]
+                if 200 <= status < 300 or status in (500, 502, 504):
+                    # Taken (an answer anymail could not read), or perhaps taken.
+                    raise EspInDoubt(reason) from error
+                if status == 400:
+                    raise EspCallRefused(reason) from error
+                raise TransportDown(reason) from error
+            reason = f"{esp}: {type(error).__name__}: {_said(error)}"[:500]
+            if _may_have_gone(error):
+                raise EspInDoubt(reason) from error
+            raise TransportDown(reason) from error
+        except Exception as error:
+            # Before any request (settings, building the call): nothing went out.
+            self.close()
+            raise TransportDown(f"{esp}: {type(error).__name__}: {_said(error)}"[:500]) from error
         statuses = message.anymail_status.recipients
         outcomes = {}
         for address in message.to:
@@ -320,13 +333,33 @@ class EspBatchTransport(BackendTransport):
         return outcomes
 
 
+class EspInDoubt(TransportDown):
+    """An ESP call that may have gone through: no answer, or one that cannot be read."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason, in_doubt=True)
+
+
+class EspCallRefused(TransportDown):
+    """The ESP refused the call for what it carries (400, an address it cannot take)."""
+
+
+def _said(error) -> str:
+    return " ".join(str(error).split())
+
+
 def _may_have_gone(error) -> bool:
-    """Whether a request that failed may still have reached the ESP: not when no connection
-    was made (refused, or the connect timed out)."""
+    """Whether a request that failed may still have reached the ESP: after a read timeout, or
+    a connection lost once made; not when none was made (refused, unknown host, the connect
+    timed out, TLS failed) or the request could not be built."""
     import requests
     from urllib3.exceptions import NewConnectionError
 
-    if isinstance(error, requests.ConnectTimeout):
+    if isinstance(error, requests.ReadTimeout | requests.exceptions.ChunkedEncodingError):
+        return True
+    if isinstance(error, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return False
+    if not isinstance(error, requests.ConnectionError):
         return False
     seen, causes = set(), [error]
     while causes:
@@ -367,6 +400,13 @@ def transports(count: int) -> list:
 def transport() -> SmtpTransport | BackendTransport:
     """This process's first transport."""
     return transports(1)[0]
+
+
+def transports_forget() -> None:
+    """Let go of this process's connections without closing them: threads still use them
+    (a task told to stop while they wait); the next task opens its own."""
+    global _transports
+    _transports = []
 
 
 def transport_close() -> None:

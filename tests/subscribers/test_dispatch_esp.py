@@ -28,20 +28,18 @@ MAILGUN = "anymail.backends.mailgun.EmailBackend"
 
 @pytest.fixture
 def esp(settings):
-    """The mock ESP, and the settings that send to it (at most 10 recipients a call)."""
+    """The mock ESP, and the settings that send to it (at most 10 recipients a call). Set
+    through pytest-django's ``settings``, which puts them back after the test."""
     server = MockEsp(most=500).start()
-    with override_settings(
-        EMAIL_BACKEND=MAILGUN,
-        ANYMAIL=settings.ANYMAIL
-        | {
-            "MAILGUN_API_KEY": "key-test",
-            "MAILGUN_API_URL": server.url,
-            "REQUESTS_TIMEOUT": 1.0,
-        },
-        DISPATCH_ESP_BATCH_SIZE=10,
-    ):
-        yield server
-        transport_close()
+    settings.EMAIL_BACKEND = MAILGUN
+    settings.ANYMAIL = settings.ANYMAIL | {
+        "MAILGUN_API_KEY": "key-test",
+        "MAILGUN_API_URL": server.url,
+        "REQUESTS_TIMEOUT": 1.0,
+    }
+    settings.DISPATCH_ESP_BATCH_SIZE = 10
+    yield server
+    transport_close()
     server.stop()
 
 
@@ -144,6 +142,43 @@ def test_a_refused_call_and_an_unreachable_esp_are_waited_out(esp, newsletter, s
     assert sorted(esp.recipients()) == sorted(s.email for s in subscribers)
     assert statuses(issue) == {S.SENT: 12}
     assert Dispatch.objects.get(issue=issue).last_error == ""
+
+
+def test_an_address_the_esp_refuses_fails_alone(esp, newsletter, settings):
+    settings.DISPATCH_CONNECTIONS = 1
+    issue, subscribers = published(newsletter, 10)
+    bad = subscribers[6].email
+    esp.invalid = {bad}
+
+    assert dispatch_run(issue_id=issue.pk).again_in is None
+
+    # Halved until the address stood alone: the nine others went out once each.
+    received = collections.Counter(esp.recipients())
+    assert sorted(received) == sorted(s.email for s in subscribers if s.email != bad)
+    assert set(received.values()) == {1}
+    failed = Delivery.objects.get(issue=issue, subscriber=subscribers[6])
+    assert failed.status == S.FAILED
+    assert "400" in failed.smtp_response and "not valid" in failed.smtp_response
+    assert not failed.in_flight_at_crash
+    assert statuses(issue) == {S.SENT: 9, S.FAILED: 1}
+    assert esp.refused_calls <= 5
+
+
+def test_an_esp_that_refuses_every_call_is_waited_out_not_failed(esp, newsletter, settings):
+    settings.DISPATCH_CONNECTIONS = 1
+    issue, subscribers = published(newsletter, 10)
+    esp.fail = (400, "'from' parameter is missing")
+
+    assert dispatch_run(issue_id=issue.pk).again_in == 5
+
+    # Three calls (the batch, then its two halves) told it is not about the recipients.
+    assert statuses(issue) == {S.PENDING: 10}
+    assert "400" in Dispatch.objects.get(issue=issue).last_error
+    assert not Delivery.objects.filter(issue=issue, in_flight_at_crash=True).exists()
+    esp.fail = None
+    transport_close()
+    assert dispatch_run(issue_id=issue.pk, transport_failures=1).again_in is None
+    assert sorted(esp.recipients()) == sorted(s.email for s in subscribers)
 
 
 class Killed(BaseException):
