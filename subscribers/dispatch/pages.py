@@ -116,7 +116,7 @@ def connections_data(progress: Progress, user) -> dict:
                 "sent": _number(row.sent),
                 "refused": _number(row.refused),
                 "failures": _number(row.failures),
-                "rate": _rate_words(row.rate) if row.active else _("done"),
+                "rate": _rate_words(row.rate),
                 "last_error": addresses_masked(row.last_error) if masked else row.last_error,
             }
             for row in rows
@@ -124,9 +124,16 @@ def connections_data(progress: Progress, user) -> dict:
         "relays": [
             {
                 "relay": relay.relay,
-                "text": _(
-                    "%(relay)s: %(active)s of %(connections)s connections sending now, "
-                    "%(rate)s; %(sent)s sent, %(failures)s connection failures"
+                "text": (
+                    _(
+                        "%(relay)s: %(active)s of %(connections)s connections sending now, "
+                        "%(rate)s; %(sent)s sent, %(failures)s connection failures"
+                    )
+                    if relay.live
+                    else _(
+                        "%(relay)s: %(connections)s connections; %(sent)s sent, "
+                        "%(failures)s connection failures"
+                    )
                 )
                 % {
                     "relay": relay.relay,

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import Dispatch, SendingConnection
+from ..models import Dispatch, DispatchState, SendingConnection
 from .ledger import sending_key
 from .transports import SMTP_BACKEND
 
@@ -85,6 +85,7 @@ class ConnectionRow:
     rate: float | None
     last_error: str
     updated_at: datetime
+    # Reported within ACTIVE_SECONDS, in a sending still going on.
     active: bool
 
 
@@ -93,6 +94,8 @@ class RelayRow:
     """A relay's part in the sending: its connections sending now and their rate together."""
 
     relay: str
+    # The sending is still going on.
+    live: bool
     active: int
     connections: int
     sent: int
@@ -106,6 +109,8 @@ def connections_report(
     """The sending's connections (those sending now first, busiest first) and its relays."""
     key = sending_key(issue_id=issue_id, notice_id=notice_id)
     since = (now or timezone.now()) - timedelta(seconds=ACTIVE_SECONDS)
+    # Only a sending still going on has connections sending now.
+    live = Dispatch.objects.filter(state=DispatchState.RUNNING, finished_at=None, **key).exists()
     rows = [
         ConnectionRow(
             name=row.name,
@@ -116,7 +121,7 @@ def connections_report(
             rate=row.rate,
             last_error=row.last_error,
             updated_at=row.updated_at,
-            active=row.updated_at >= since,
+            active=live and row.updated_at >= since,
         )
         for row in SendingConnection.objects.filter(
             dispatch__in=Dispatch.objects.filter(**key).values("pk")
@@ -129,6 +134,7 @@ def connections_report(
     report = [
         RelayRow(
             relay=relay,
+            live=live,
             active=sum(row.active for row in members),
             connections=len(members),
             sent=sum(row.sent for row in members),

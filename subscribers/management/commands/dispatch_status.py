@@ -148,13 +148,18 @@ class Command(BaseCommand):
             write(f"  last error: {progress.last_error}")
         connections, relays = self._connections(progress)
         for relay in relays:
+            now = (
+                f"{relay.active} of {relay.connections} connections sending now, "
+                f"{relay.rate:,.1f} messages/s"
+                if relay.live
+                else f"{relay.connections} connections"
+            )
             write(
-                f"  relay {relay.relay}: {relay.active} of {relay.connections} connections "
-                f"sending now, {relay.rate:,.1f} messages/s; {relay.sent:,} sent, "
+                f"  relay {relay.relay}: {now}; {relay.sent:,} sent, "
                 f"{relay.failures:,} connection failures"
             )
         for row in connections:
-            rate = f"{row.rate:,.1f}/s" if row.active and row.rate is not None else "done"
+            rate = f"{row.rate:,.1f}/s over its last batch" if row.rate is not None else "no rate"
             write(
                 f"    {row.name}: {row.sent:,} sent, {row.refused:,} refused, {rate}, "
                 f"{row.failures:,} failures"
