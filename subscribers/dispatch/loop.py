@@ -1,7 +1,8 @@
-"""The send loop of a batch task (``dispatch_run``): claim a batch, re-check each subscriber
-(an unsubscribe or a suppression since the snapshot skips the row), send the rows in id order
-over the process's connection, recording each outcome as soon as the server answers; until
-nothing is left or the task's time is up. See the package's docstring for the whole flow."""
+"""The send loop of a batch task (``dispatch_run``): over each of its connections (one thread
+each), claim a batch, re-check each subscriber (an unsubscribe or a suppression since the
+snapshot skips the row), send the rows in id order, recording each outcome as soon as the
+server answers; until nothing is left or the task's time is up. See the package's docstring
+for the whole flow."""
 
 import contextlib
 import copy
@@ -40,8 +41,6 @@ from .recording import BatchRecord, RowLost, SentRecorder, batch_record, sent_af
 from .relay import RelaySlot, RelayUnavailable, relay_wait
 from .tallies import connection_name, connection_tally
 from .transports import (
-    ESP_BATCHES,
-    SMTP_BACKEND,
     Accepted,
     EspCallRefused,
     EspInDoubt,
@@ -63,7 +62,7 @@ def _retry_delay(attempts: int) -> timedelta:
 
 class _Sender:
     """One sending's message (an issue's, or a correction notice's), built once, and the
-    process's transport."""
+    transport it goes over (each connection of a task has its own copy)."""
 
     def __init__(self, issue: Issue | None = None, *, notice: CorrectionNotice | None = None):
         if notice is not None:
@@ -150,17 +149,14 @@ def _batch_send(
         if stop is not None and stop.is_set():
             raise _Stopped
 
+    tally = tally if tally is not None else _Tally()
     rows = _skip_unwanted(rows)
     if getattr(sender.transport, "batch", False):
         try:
-            _esp_batch_send(
-                sender=sender, claim=claim, rows=rows, tally=tally or _Tally(), stop=stop
-            )
-        except (TransportDown, RelayUnavailable) as down:
+            _esp_batch_send(sender=sender, claim=claim, rows=rows, tally=tally, stop=stop)
+        except TransportDown:
             # The rows not on record yet go back for later.
             batch_release(claim, in_doubt=None)
-            if isinstance(down, RelayUnavailable):
-                raise TransportDown(down.reason) from down
             raise
         return
     lease = settings.DISPATCH_LEASE_SECONDS
@@ -190,20 +186,15 @@ def _batch_send(
             except Refused as refusal:
                 recorder.settle()
                 _refused(row, claim, refusal, attempts=attempts)
-                if tally is not None:
-                    tally.refused += 1
+                tally.refused += 1
                 continue
-            except (TransportDown, RelayUnavailable) as down:
+            except TransportDown as down:
                 # The previous row recorded (or flagged, if lost) before the rest go back.
                 recorder.close()
-                in_doubt = isinstance(down, TransportDown) and down.in_doubt
-                batch_release(claim, in_doubt=row.pk if in_doubt else None)
-                if isinstance(down, RelayUnavailable):
-                    raise TransportDown(down.reason) from down
+                batch_release(claim, in_doubt=row.pk if down.in_doubt else None)
                 raise
             recorder.record(row, attempts=attempts, message_id=message_id, answer=accepted.answer)
-            if tally is not None:
-                tally.sent += 1
+            tally.sent += 1
         recorder.settle()
     except RowLost as lost:
         sent_after_losing_the_row(lost.pk)
@@ -337,12 +328,16 @@ def _in_flight_restore(claim: uuid.UUID, rows: list[Claimed]) -> None:
 
 
 def _rate_keep(stop: threading.Event | None, count: int = 1) -> None:
-    """Wait until the relay's ``DISPATCH_MAX_RATE`` lets the next ``count`` messages go."""
-    while (wait := relay_wait(count)) > 0:
-        if stop is not None and stop.wait(wait):
-            raise _Stopped
-        if stop is None:
-            time.sleep(wait)
+    """Wait until the relay's ``DISPATCH_MAX_RATE`` lets the next ``count`` messages go.
+    Where that cannot be counted (Redis gone), the relay is as good as down."""
+    try:
+        while (wait := relay_wait(count)) > 0:
+            if stop is not None and stop.wait(wait):
+                raise _Stopped
+            if stop is None:
+                time.sleep(wait)
+    except RelayUnavailable as error:
+        raise TransportDown(error.reason) from error
 
 
 def _refused(row: Claimed, claim: uuid.UUID, refusal, *, attempts: int) -> None:
@@ -418,11 +413,11 @@ class _Run:
             .filter(**self.key)
             .first()
         )
-        if dispatch is None or not dispatch_is_live(dispatch):
-            self.not_running = True
-            self.ending.set()
-            return None
-        if dispatch.state != DispatchState.RUNNING:
+        if (
+            dispatch is None
+            or not dispatch_is_live(dispatch)
+            or dispatch.state != DispatchState.RUNNING
+        ):
             self.not_running = True
             self.ending.set()
             return None
@@ -617,11 +612,11 @@ def _lane_thread(run: _Run, lane: int, connection) -> None:
 
 
 def dispatch_connections() -> int:
-    """How many connections a task sends over at once: ``DISPATCH_CONNECTIONS`` over SMTP or
-    an ESP's batch API, to PostgreSQL, outside a transaction (each connection's thread has its
-    own database session, which sees only what is committed); otherwise one."""
-    threaded = settings.EMAIL_BACKEND == SMTP_BACKEND or settings.EMAIL_BACKEND in ESP_BATCHES
-    if not threaded or db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
+    """How many connections a task may send over at once: ``DISPATCH_CONNECTIONS`` on
+    PostgreSQL outside a transaction (each connection's thread has its own database session,
+    which sees only what is committed); otherwise one. ``transports`` gives one whatever is
+    asked where the backend sends one message a call."""
+    if db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
         return 1
     return max(1, settings.DISPATCH_CONNECTIONS)
 

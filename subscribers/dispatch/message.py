@@ -75,15 +75,8 @@ class IssueMailing:
         Django message (previews, .eml files, non-SMTP backends). Dispatch over SMTP builds
         the same message as bytes: ``subscribers.dispatch.wire``."""
         personal = self.personal(subscriber=subscriber)
-        text = self.rendered.text.replace(
-            UNSUBSCRIBE_PLACEHOLDER, personal.unsubscribe_url
-        ).replace(PREFERENCES_PLACEHOLDER, personal.preferences_url)
-        html = self.rendered.html.replace(
-            UNSUBSCRIBE_PLACEHOLDER, escape(personal.unsubscribe_url)
-        ).replace(PREFERENCES_PLACEHOLDER, escape(personal.preferences_url))
-        copy = dataclasses.replace(
-            self.rendered, text=text, html=html, subject=subject_prefix + self.rendered.subject
-        )
+        copy = self._linked(personal.unsubscribe_url, personal.preferences_url)
+        copy = dataclasses.replace(copy, subject=subject_prefix + copy.subject)
         return copy.message(
             to=personal.to,
             headers={
@@ -92,6 +85,18 @@ class IssueMailing:
                 "List-Unsubscribe": personal.list_unsubscribe,
                 "List-Unsubscribe-Post": ONE_CLICK,
             },
+        )
+
+    def _linked(self, unsubscribe: str, preferences: str) -> RenderedIssue:
+        """The rendered issue with these two links (or merge fields) in its footer."""
+        return dataclasses.replace(
+            self.rendered,
+            text=self.rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe).replace(
+                PREFERENCES_PLACEHOLDER, preferences
+            ),
+            html=self.rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, escape(unsubscribe)).replace(
+                PREFERENCES_PLACEHOLDER, escape(preferences)
+            ),
         )
 
     def batch_message(
@@ -103,18 +108,8 @@ class IssueMailing:
         ``Message-ID`` as ``merge_data`` and ``merge_headers``. Each subscriber gets a copy
         addressed to them alone."""
         personals = [self.personal(subscriber=subscriber) for subscriber in subscribers]
-        unsubscribe, preferences = (
-            merge_field.format("unsubscribe_url"),
-            merge_field.format("preferences_url"),
-        )
-        copy = dataclasses.replace(
-            self.rendered,
-            text=self.rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe).replace(
-                PREFERENCES_PLACEHOLDER, preferences
-            ),
-            html=self.rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, escape(unsubscribe)).replace(
-                PREFERENCES_PLACEHOLDER, escape(preferences)
-            ),
+        copy = self._linked(
+            merge_field.format("unsubscribe_url"), merge_field.format("preferences_url")
         )
         message = copy.message(
             to=[personal.to for personal in personals],

@@ -114,8 +114,13 @@ def check_relay_limits(app_configs, **kwargs) -> list[Error]:
     return []
 
 
+def relay_address() -> str:
+    """The SMTP relay this process sends to: its host and port."""
+    return f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+
+
 def _relay() -> str:
-    return f"bellcms:relay:{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    return f"bellcms:relay:{relay_address()}"
 
 
 class RelaySlot:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ..models import Dispatch, DispatchState, SendingConnection
 from .ledger import sending_key
+from .relay import relay_address
 from .transports import SMTP_BACKEND
 
 # A connection that reported within this long is counted as sending now.
@@ -28,7 +29,7 @@ def connection_name(lane: int) -> str:
 def relay_name() -> str:
     """Where this process sends: the SMTP relay's host and port, or the mail backend."""
     if settings.EMAIL_BACKEND == SMTP_BACKEND:
-        return f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+        return relay_address()
     return settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
 
 
