@@ -109,8 +109,9 @@ def event_rows(events, *, transitions, statuses) -> list[EventRow]:
     ]
 
 
-def revision_from(value) -> int | None:
-    """A revision number sent back by a page; None for anything else."""
+def number_from(value) -> int | None:
+    """A revision number or a row's id sent back by a page (positive, within the database's
+    integer column); None for anything else."""
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -278,7 +279,7 @@ class WorkflowPageMixin:
         if form.is_bound and form.has_error(NON_FIELD_ERRORS, "stale"):
             seen = form.stale_seen
         else:
-            seen = revision_from(request.GET.get(SINCE)) or self.seen_revision(request, obj)
+            seen = number_from(request.GET.get(SINCE)) or self.seen_revision(request, obj)
         changes = changes_since(obj, seen=seen) if seen else None
         if changes is None:
             return None

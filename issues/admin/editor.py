@@ -27,7 +27,7 @@ from ..drafts import (
 from ..models import Block, BlockKind, Issue, Newsletter
 from ..ordering import POSITION
 from ..rendering import html_from_context, inline_html, story_preview_context
-from .base import revision_from
+from .base import number_from
 
 # ``?blocks=form`` shows the table of blocks (to drag rows, or for a screen reader that prefers
 # fields) until ``?blocks=document``; the choice is kept for the session.
@@ -255,7 +255,7 @@ class StoryEditorMixin:
             draft = story_draft_save(
                 user=request.user,
                 story=story,
-                base_revision=revision_from(sent.get("baseRevision")),
+                base_revision=number_from(sent.get("baseRevision")),
                 content=sent.get("content"),
             )
         except DraftError as error:

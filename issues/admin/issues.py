@@ -40,7 +40,7 @@ from ..services import (
     issue_unschedule,
 )
 from ..workflow import ISSUE_TRANSITIONS
-from .base import SortableInline, SortableInlinesAdmin, WorkflowPageMixin, event_rows, revision_from
+from .base import SortableInline, SortableInlinesAdmin, WorkflowPageMixin, event_rows, number_from
 from .calendar import calendar_view
 from .forms import IssueForm, ScheduleForm, StoryPlaceInlineForm, newsroom_zone_label
 from .importing import IssueImportViews
@@ -214,7 +214,7 @@ class IssueAdmin(
         if not self.has_view_or_change_permission(request, issue):
             raise PermissionDenied
         action = request.POST.get("action")
-        revision = revision_from(request.POST.get("based_on_revision"))
+        revision = number_from(request.POST.get("based_on_revision"))
         user = request.user
         try:
             if action == "approve":

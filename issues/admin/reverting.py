@@ -30,7 +30,7 @@ from ..models import Issue, Story
 from ..ordering import POSITION, positions_make_room, positions_park
 from ..services import WorkflowError
 from ..story_saving import issue_gap_close
-from .base import revision_from
+from .base import number_from
 
 # What a revert tells the rest of the save, on the request. For a story (StoryRevertMixin):
 # the highest revision the story ever had, so that the counter still goes up;
@@ -127,7 +127,7 @@ class StoryRevertMixin(_RevertKeepsMixin):
         and refused forms leave everything as it was.
         """
         old = version.field_dict
-        seen = revision_from(request.POST.get("based_on_revision"))
+        seen = number_from(request.POST.get("based_on_revision"))
         live = None
         try:
             with transaction.atomic():
@@ -191,7 +191,7 @@ class IssueRevertMixin(_RevertKeepsMixin):
     def revision_view(self, request, object_id, version_id, extra_context=None):
         versions = Version.objects.get_for_model(Issue)
         version = get_object_or_404(versions, pk=version_id, object_id=unquote(object_id))
-        seen = revision_from(request.POST.get("based_on_revision"))
+        seen = number_from(request.POST.get("based_on_revision"))
         try:
             with transaction.atomic():
                 live = (

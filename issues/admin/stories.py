@@ -41,7 +41,7 @@ from .base import (
     SortableInlinesAdmin,
     WorkflowPageMixin,
     event_rows,
-    revision_from,
+    number_from,
 )
 from .editor import StoryEditorMixin
 from .forms import BlockInlineForm, StoryForm, story_place_help_texts
@@ -266,7 +266,7 @@ class StoryAdmin(
         if not self.has_view_or_change_permission(request, story):
             raise PermissionDenied
         action = request.POST.get("action")
-        revision = revision_from(request.POST.get("based_on_revision"))
+        revision = number_from(request.POST.get("based_on_revision"))
         name = f"“{story.headline}”"
         try:
             if action == "submit":

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from issues.admin.base import number_from
 from issues.models import CorrectionKind
 from issues.people import people_by_name, person_label, person_name
 
@@ -36,22 +37,15 @@ from ..models import Source, Verdict
 SELECTION_ACTIONS = ("verdict", "correct", "retract", "notice")
 
 
-def _id(value: str) -> int:
-    number = int(value)
-    if not 0 < number < 2**31:
-        raise ValueError(value)
-    return number
-
-
 def _subject(request):
     """The person or the source the review starts from, named in the query string."""
     person_id, source_id = request.GET.get("person"), request.GET.get("source")
     try:
         if person_id:
-            return get_user_model().objects.get(pk=_id(person_id)), None
+            return get_user_model().objects.get(pk=number_from(person_id)), None
         if source_id:
-            return None, Source.objects.get(pk=_id(source_id))
-    except (ValueError, get_user_model().DoesNotExist, Source.DoesNotExist):
+            return None, Source.objects.get(pk=number_from(source_id))
+    except (get_user_model().DoesNotExist, Source.DoesNotExist):
         raise Http404(_("No such person or source.")) from None
     return None, None
 
