@@ -206,13 +206,17 @@ class BackendTransport:
             self.connection.close()
             self.connection = None
 
+    def _connection(self):
+        if self.connection is None:
+            self.connection = get_connection(fail_silently=False)
+        return self.connection
+
     def send_message(self, message) -> Accepted:
         from anymail.exceptions import AnymailRecipientsRefused
 
-        if self.connection is None:
-            self.connection = get_connection(fail_silently=False)
+        connection = self._connection()
         try:
-            sent = self.connection.send_messages([message])
+            sent = connection.send_messages([message])
         except AnymailRecipientsRefused as error:
             raise Refused(550, str(error)[:500], hard_bounce=True) from error
         except Exception as error:
@@ -288,9 +292,7 @@ class EspBatchTransport(BackendTransport):
 
         esp = self.batching.name
         try:
-            if self.connection is None:
-                self.connection = get_connection(fail_silently=False)
-            self.connection.send_messages([message])
+            self._connection().send_messages([message])
         except AnymailRecipientsRefused:
             pass  # each recipient's status is read below
         except AnymailInvalidAddress as error:
@@ -319,17 +321,20 @@ class EspBatchTransport(BackendTransport):
         outcomes = {}
         for address in message.to:
             status = statuses.get(address)
-            said = f"{status.status} by {esp}" if status is not None else ""
-            if status is not None and status.message_id:
+            if status is None:
+                outcomes[address] = Uncertain(f"no word from {esp} of this recipient")
+                continue
+            said = f"{status.status} by {esp}"
+            if status.message_id:
                 said += f" as {status.message_id}"
-            if status is not None and status.status in _ESP_SENT:
+            if status.status in _ESP_SENT:
                 outcomes[address] = Accepted(said)
-            elif status is not None and status.status in _ESP_REFUSED:
+            elif status.status in _ESP_REFUSED:
                 outcomes[address] = Refused(550, said, hard_bounce=status.status == "invalid")
-            elif status is not None and status.status == "failed":
+            elif status.status == "failed":
                 outcomes[address] = Refused(450, said)
             else:
-                outcomes[address] = Uncertain(said or f"no word from {esp} of this recipient")
+                outcomes[address] = Uncertain(said)
         return outcomes
 
 
