@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -130,9 +130,12 @@ def connections_data(progress: Progress, user) -> dict:
                         "%(rate)s; %(sent)s sent, %(failures)s connection failures"
                     )
                     if relay.live
-                    else _(
+                    else ngettext(
+                        "%(relay)s: %(connections)s connection; %(sent)s sent, "
+                        "%(failures)s connection failures",
                         "%(relay)s: %(connections)s connections; %(sent)s sent, "
-                        "%(failures)s connection failures"
+                        "%(failures)s connection failures",
+                        relay.connections,
                     )
                 )
                 % {

@@ -152,7 +152,7 @@ class Command(BaseCommand):
                 f"{relay.active} of {relay.connections} connections sending now, "
                 f"{relay.rate:,.1f} messages/s"
                 if relay.live
-                else f"{relay.connections} connections"
+                else f"{relay.connections} connection{'s' * (relay.connections != 1)}"
             )
             write(
                 f"  relay {relay.relay}: {now}; {relay.sent:,} sent, "
